@@ -1,0 +1,31 @@
+# FlowPilot — every target sets itself up: a fresh machine needs only python3 (3.11).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.requirements-installed
+
+.PHONY: run test lint install clean
+
+$(STAMP): requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## make run: the app on its embedded defaults (SQLite, local-memory cache, eager tasks) at http://127.0.0.1:8000
+run: $(STAMP)
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py seed_demo
+	@echo "FlowPilot is starting at http://127.0.0.1:8000/ (Ctrl-C stops it)"
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+## make test: lint, then the whole suite (on PostgreSQL and Redis when DATABASE_URL / REDIS_URL are set)
+test: $(STAMP) lint
+	$(PY) -m pytest -n 2 --dist loadfile -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles

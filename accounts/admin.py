@@ -1,0 +1,149 @@
+"""Django admin for tenants. `AccountScopedAdmin` keeps an account admin inside their own account:
+other accounts' rows are never listed and their ids answer 404. Superusers see everything."""
+
+from django import forms
+from django.contrib import admin
+from django.http import Http404
+
+from accounts import services
+from accounts.models import Account, AccountSettings, Membership
+from accounts.selectors import account_for, is_account_admin
+
+
+def may_administer(request) -> bool:
+    user = request.user
+    return user.is_active and (user.is_superuser or (user.is_staff and is_account_admin(user)))
+
+
+class AccountScopedPermissions:
+    """Permission by account role rather than Django model permissions: an account admin manages
+    their account's rows, an engineer has no admin."""
+
+    def has_module_permission(self, request):
+        return may_administer(request)
+
+    def has_view_permission(self, request, obj=None):
+        return may_administer(request)
+
+    def has_add_permission(self, request, *args):
+        return may_administer(request)
+
+    def has_change_permission(self, request, obj=None):
+        return may_administer(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return may_administer(request)
+
+
+class AccountScopedAdmin(AccountScopedPermissions, admin.ModelAdmin):
+    account_path = "account"  # lookup from the model to its Account
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(**{self.account_path: account_for(request.user)})
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            raise Http404("No such object in your account.")
+        return obj
+
+    def get_exclude(self, request, obj=None):
+        exclude = list(super().get_exclude(request, obj) or [])
+        if not request.user.is_superuser and self.account_path == "account":
+            exclude.append("account")
+        return exclude
+
+    def save_model(self, request, obj, form, change):
+        if not change and not request.user.is_superuser and self.account_path == "account":
+            obj.account = account_for(request.user)
+        super().save_model(request, obj, form, change)
+
+
+class ReadOnlyInline(AccountScopedPermissions, admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+
+@admin.register(Account)
+class AccountAdmin(admin.ModelAdmin):
+    """Tenants are created with `manage.py create_account`; only superusers manage them here."""
+
+    list_display = ["name", "created_at"]
+    search_fields = ["name"]
+
+
+@admin.register(Membership)
+class MembershipAdmin(AccountScopedAdmin):
+    list_display = ["user", "role", "account"]
+    list_filter = ["role"]
+    search_fields = ["user__username", "user__email"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if request.user.is_superuser else ["user", "account", "role"]
+
+    def has_add_permission(self, request, *args):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
+class AccountSettingsForm(forms.ModelForm):
+    cw_resolved_status_id = forms.IntegerField(
+        label="ConnectWise status when resolved",
+        required=False,
+        min_value=1,
+        max_value=services.MAX_STATUS_ID,
+        help_text="The status id a resolved ticket moves to. Leave empty to post the note without a status change.",
+    )
+    cw_escalated_status_id = forms.IntegerField(
+        label="ConnectWise status when escalated",
+        required=False,
+        min_value=1,
+        max_value=services.MAX_STATUS_ID,
+        help_text="The status id an escalated ticket moves to. Leave empty to post the note without a status change.",
+    )
+
+    class Meta:
+        model = AccountSettings
+        fields = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for key in AccountSettings.STATUS_KEYS:
+            self.fields[key].initial = self.instance.preferences.get(key)
+
+
+@admin.register(AccountSettings)
+class AccountSettingsAdmin(AccountScopedAdmin):
+    form = AccountSettingsForm
+    list_display = ["account", "cw_resolved_status_id", "cw_escalated_status_id", "updated_at"]
+
+    def has_add_permission(self, request, *args):
+        return False  # created with the account
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        changes = {key: form.cleaned_data.get(key) for key in AccountSettings.STATUS_KEYS}
+        services.account_settings_update(account=obj.account, changes=changes)

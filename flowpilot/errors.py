@@ -1,0 +1,26 @@
+"""Domain errors raised by services; the API answers them as `{"detail", "code"}`."""
+
+
+class DomainError(Exception):
+    """A rule of the domain refused the request. `status` is the HTTP status the API answers."""
+
+    status = 409
+    code = "conflict"
+
+    def __init__(self, message: str, *, code: str | None = None, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        self.field = field
+
+
+class InvalidInput(DomainError):
+    """Input a service cannot accept; `field` names what was wrong."""
+
+    status = 400
+    code = "invalid"
+
+    def __init__(self, message: str, *, field: str | None = None, code: str | None = None, errors: dict | None = None):
+        super().__init__(message, code=code, field=field)
+        self.errors = errors or ({field: [message]} if field else {})

@@ -1,0 +1,46 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.authtoken.views import ObtainAuthToken
+
+from accounts.api import AccountSettingsView
+from sessions import api as session_api
+
+api = [
+    path("auth/token/", ObtainAuthToken.as_view(), name="api-token"),
+    path("ai-sessions/", session_api.SessionListCreate.as_view(), name="api-sessions"),
+    path("ai-sessions/<uuid:session_id>/", session_api.SessionDetail.as_view(), name="api-session"),
+    path("ai-sessions/<uuid:session_id>/facts/", session_api.FactListCreate.as_view(), name="api-facts"),
+    path("ai-sessions/<uuid:session_id>/facts/<int:fact_id>/", session_api.FactDetail.as_view(), name="api-fact"),
+    path(
+        "ai-sessions/<uuid:session_id>/diagnostic-checks/",
+        session_api.DiagnosticCheckListCreate.as_view(),
+        name="api-checks",
+    ),
+    path(
+        "ai-sessions/<uuid:session_id>/suggested-fixes/",
+        session_api.SuggestedFixListCreate.as_view(),
+        name="api-fixes",
+    ),
+    path(
+        "ai-sessions/<uuid:session_id>/suggested-fixes/<int:fix_id>/",
+        session_api.SuggestedFixDetail.as_view(),
+        name="api-fix",
+    ),
+    path(
+        "ai-sessions/<uuid:session_id>/script-generations/",
+        session_api.ScriptGenerationListCreate.as_view(),
+        name="api-script-generations",
+    ),
+    path("script-templates/", session_api.ScriptTemplateListCreate.as_view(), name="api-script-templates"),
+    path("account/settings/", AccountSettingsView.as_view(), name="api-account-settings"),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]
+
+urlpatterns = [
+    path("", include("sessions.urls")),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("admin/", admin.site.urls),
+    path("api/", include(api)),
+]

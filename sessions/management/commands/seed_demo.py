@@ -1,0 +1,227 @@
+"""A demo tenant to explore FlowPilot with: logins, realistic script templates and sessions."""
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from accounts.models import Account, Membership
+from accounts.services import account_create, member_create
+from sessions import services
+from sessions.models import DiagnosticCheck, Fact, SuggestedFix
+
+DEMO_ACCOUNT = "Northwind IT (demo)"
+DEMO_PASSWORD = "flowpilot-demo"
+DEMO_ADMIN = "demo-admin"
+DEMO_ENGINEER = "demo"
+
+TEMPLATES = [
+    {
+        "name": "Map a network drive",
+        "slug": "map-network-drive",
+        "language": "powershell",
+        "description": "Maps a persistent drive letter to a file share with the user's credentials.",
+        "body": (
+            "$secure = ConvertTo-SecureString '{{ password }}' -AsPlainText -Force\n"
+            "$credential = New-Object System.Management.Automation.PSCredential('{{ username }}', $secure)\n"
+            "New-PSDrive -Name '{{ drive_letter }}' -PSProvider FileSystem -Root '{{ share_path }}' "
+            "-Credential $credential -Persist -Scope Global\n"
+            "Get-PSDrive -Name '{{ drive_letter }}'\n"
+        ),
+        "parameters_schema": {
+            "parameters": [
+                {
+                    "key": "drive_letter",
+                    "label": "Drive letter",
+                    "field_type": "select",
+                    "required": True,
+                    "options": ["G", "H", "P", "S", "X"],
+                },
+                {
+                    "key": "share_path",
+                    "label": "Share path (\\\\server\\share)",
+                    "field_type": "text",
+                    "required": True,
+                },
+                {"key": "username", "label": "User (DOMAIN\\user)", "field_type": "text", "required": True},
+                {"key": "password", "label": "Password", "field_type": "password", "required": True},
+            ]
+        },
+    },
+    {
+        "name": "Clear a stuck print queue",
+        "slug": "clear-print-queue",
+        "language": "powershell",
+        "description": "Stops the spooler, removes stuck jobs, restarts it and shows the printer's state.",
+        "body": (
+            "Stop-Service -Name Spooler -Force\n"
+            'Remove-Item -Path "$env:SystemRoot\\System32\\spool\\PRINTERS\\*" -Force -ErrorAction SilentlyContinue\n'
+            "Start-Service -Name Spooler\n"
+            "Start-Sleep -Seconds {{ wait_seconds }}\n"
+            "Get-Printer -Name '{{ printer_name }}' | Select-Object Name, PrinterStatus, JobCount\n"
+        ),
+        "parameters_schema": {
+            "parameters": [
+                {"key": "printer_name", "label": "Printer name", "field_type": "text", "required": True},
+                {
+                    "key": "wait_seconds",
+                    "label": "Seconds to wait after restart",
+                    "field_type": "number",
+                    "required": False,
+                },
+            ]
+        },
+    },
+    {
+        "name": "Reset a user's MFA methods",
+        "slug": "reset-user-mfa",
+        "language": "powershell",
+        "description": (
+            "Removes a Microsoft 365 user's registered authentication methods so they re-register at next sign-in."
+        ),
+        "body": (
+            "Connect-MgGraph -Scopes 'UserAuthenticationMethod.ReadWrite.All' -TenantId '{{ tenant_domain }}'\n"
+            "$user = Get-MgUser -UserId '{{ user_principal_name }}'\n"
+            "Get-MgUserAuthenticationMicrosoftAuthenticatorMethod -UserId $user.Id | ForEach-Object {\n"
+            "  Remove-MgUserAuthenticationMicrosoftAuthenticatorMethod -UserId $user.Id "
+            "-MicrosoftAuthenticatorAuthenticationMethodId $_.Id\n"
+            "}\n"
+            "Revoke-MgUserSignInSession -UserId $user.Id  # {{ reason }}\n"
+        ),
+        "parameters_schema": {
+            "parameters": [
+                {"key": "tenant_domain", "label": "Tenant domain", "field_type": "text", "required": True},
+                {"key": "user_principal_name", "label": "User principal name", "field_type": "text", "required": True},
+                {
+                    "key": "reason",
+                    "label": "Reason",
+                    "field_type": "select",
+                    "required": True,
+                    "options": ["New phone", "Lost phone", "Suspected compromise"],
+                },
+            ]
+        },
+    },
+]
+
+
+class Command(BaseCommand):
+    help = (
+        "Create the demo account, its logins, script templates and sessions (once; re-running only prints the logins)."
+    )
+
+    def handle(self, *args, **options):
+        if Account.objects.filter(name=DEMO_ACCOUNT).exists():
+            self.stdout.write("The demo account already exists.")
+        else:
+            self._seed()
+            self.stdout.write(self.style.SUCCESS(f"Created the demo account {DEMO_ACCOUNT!r}."))
+        self.stdout.write(
+            f"Demo logins (password {DEMO_PASSWORD!r}): engineer {DEMO_ENGINEER!r}, account admin {DEMO_ADMIN!r}."
+        )
+
+    @transaction.atomic
+    def _seed(self):
+        account = account_create(name=DEMO_ACCOUNT, admin_username=DEMO_ADMIN, admin_password=DEMO_PASSWORD)
+        engineer = member_create(
+            account=account, username=DEMO_ENGINEER, password=DEMO_PASSWORD, role=Membership.Role.ENGINEER
+        ).user
+        templates = {spec["slug"]: services.template_create(account=account, **spec) for spec in TEMPLATES}
+
+        drive = services.session_create(
+            account=account,
+            user=engineer,
+            title="Finance can't reach the S: drive after password change",
+            problem_summary="Three finance users lost the mapped S: drive after the quarterly password rotation.",
+            problem_domain="file shares",
+            intake_text=(
+                "Ticket from Dana (Finance): 'S: drive shows a red X since this morning, can't open the budget sheets.'"
+            ),
+            psa_ticket_id=48213,
+        )
+        for text, source in [
+            ("Affected users changed their passwords on Monday; the drive broke the same day.", Fact.SourceType.PSA),
+            (
+                "The share \\\\fs01\\finance is reachable by IP and by name from the affected laptops.",
+                Fact.SourceType.DIAGNOSTIC_CHECK,
+            ),
+            ("Credential Manager holds a stale saved credential for fs01.", Fact.SourceType.ENGINEER),
+        ]:
+            services.fact_add(session=drive, user=engineer, text=text, source_type=source)
+        services.check_record(
+            session=drive,
+            name="SMB reachability",
+            command="Test-NetConnection fs01 -Port 445",
+            result=DiagnosticCheck.Result.PASSED,
+            output_summary="TcpTestSucceeded: True",
+        )
+        services.script_generate(
+            session=drive,
+            user=engineer,
+            template=templates["map-network-drive"],
+            parameters={
+                "drive_letter": "S",
+                "share_path": "\\\\fs01\\finance",
+                "username": "NORTHWIND\\dana",
+                "password": "Winter-2026!demo",
+            },
+        )
+        services.fix_set(
+            session=drive,
+            user=engineer,
+            title="Remove the stale saved credential and remap S:",
+            description="Delete the fs01 entry from Credential Manager, then remap S: with the new password.",
+            confidence_pct=85,
+        )
+
+        printer = services.session_create(
+            account=account,
+            user=engineer,
+            title="Reception printer queue stuck on a 300-page job",
+            problem_summary="Jobs pile up behind a stuck job on the reception HP LaserJet.",
+            problem_domain="printing",
+            intake_text="Front desk: nothing prints since 9am; the printer display says Ready.",
+            psa_ticket_id=48227,
+        )
+        services.fact_add(session=printer, user=engineer, text="The printer's own test page prints fine.")
+        services.fact_add(
+            session=printer,
+            user=engineer,
+            text="The spooler on PRINT01 shows 14 jobs queued behind one in error.",
+            source_type=Fact.SourceType.DIAGNOSTIC_CHECK,
+        )
+        services.check_record(
+            session=printer,
+            name="Spooler queue",
+            command="Get-PrintJob -PrinterName 'Reception-HP'",
+            result=DiagnosticCheck.Result.FAILED,
+            output_summary="14 jobs; job 311 in Error state",
+        )
+        fix = services.fix_set(
+            session=printer,
+            user=engineer,
+            title="Clear the queue and restart the spooler",
+            description="Run the clear-print-queue script on PRINT01.",
+            confidence_pct=90,
+        )
+        services.fix_record_outcome(fix=fix, outcome=SuggestedFix.Outcome.APPLIED_SUCCESS)
+
+        mfa = services.session_create(
+            account=account,
+            user=engineer,
+            title="New phone: user can't complete MFA sign-in",
+            problem_summary="User replaced her phone and can no longer approve Microsoft 365 sign-ins.",
+            problem_domain="identity",
+            intake_text="Walk-up: Priya got a new phone over the weekend; the Authenticator prompts go to the old one.",
+        )
+        services.fact_add(session=mfa, user=engineer, text="The old phone was wiped and traded in.")
+        services.fact_add(
+            session=mfa,
+            user=engineer,
+            text="Sign-in logs show MFA denied: no response from the registered device.",
+            source_type=Fact.SourceType.DIAGNOSTIC_CHECK,
+        )
+        services.fix_set(
+            session=mfa,
+            user=engineer,
+            title="Reset the user's MFA methods so she re-registers",
+            confidence_pct=55,
+        )

@@ -1,0 +1,45 @@
+"""Reads of the session domain, always inside one account."""
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from accounts.models import Account
+from sessions.models import Fact, ScriptTemplate, Session, SuggestedFix
+
+
+def session_list(*, account: Account, user=None, status: str = "", query: str = "") -> QuerySet[Session]:
+    """The account's sessions (only `user`'s when given), newest first, with live fact counts."""
+    sessions = (
+        Session.objects.filter(account=account)
+        .select_related("created_by")
+        .annotate(fact_count=Count("facts", filter=Q(facts__deleted_at__isnull=True)))
+        .order_by("-created_at", "pk")
+    )
+    if user is not None:
+        sessions = sessions.filter(created_by=user)
+    if status == "open":
+        sessions = sessions.filter(status=Session.Status.OPEN)
+    elif status == "closed":
+        sessions = sessions.exclude(status=Session.Status.OPEN)
+    elif status:
+        sessions = sessions.filter(status=status)
+    query = query.strip()
+    if query:
+        matches = Q(title__icontains=query)
+        if query.lstrip("#").isdigit():
+            matches |= Q(psa_ticket_id=int(query.lstrip("#")))
+        sessions = sessions.filter(matches)
+    return sessions
+
+
+def session_detail_queryset(*, account: Account) -> QuerySet[Session]:
+    """Sessions with everything a workspace or a draft reads, in a constant number of queries."""
+    return Session.objects.filter(account=account).prefetch_related(
+        Prefetch("facts", queryset=Fact.objects.live(), to_attr="live_facts"),
+        "checks",
+        "script_generations",
+        Prefetch("fixes", queryset=SuggestedFix.objects.filter(superseded_at__isnull=True), to_attr="active_fixes"),
+    )
+
+
+def template_list(*, account: Account) -> QuerySet[ScriptTemplate]:
+    return ScriptTemplate.objects.filter(account=account)

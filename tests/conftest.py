@@ -1,0 +1,139 @@
+"""Shared fixtures: alice (admin of Acme, account A), bob (engineer at Acme) and charlie (admin of
+Globex, account B). API clients authenticate with real tokens."""
+
+import os
+
+import pytest
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from accounts.models import Membership
+from accounts.services import account_create, member_create
+from sessions import services
+from sessions.models import Fact
+
+PASSWORD = "correct-horse-battery"
+
+PARAMETER_SCHEMA = {
+    "parameters": [
+        {"key": "share", "label": "Share path", "field_type": "text", "required": True},
+        {"key": "letter", "label": "Drive letter", "field_type": "select", "required": True, "options": ["S", "X"]},
+        {"key": "password", "label": "Password", "field_type": "password", "required": True},
+        {"key": "retries", "label": "Retries", "field_type": "number", "required": False},
+    ]
+}
+TEMPLATE_BODY = "net use {{ letter }}: {{ share }} /user:svc {{ password }} # retries={{ retries }}"
+
+
+def pytest_configure(config):
+    # Parallel workers share one Redis: keep their cache keys apart.
+    from django.conf import settings
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    settings.CACHES["default"]["KEY_PREFIX"] = f"flowpilot-test-{worker}"
+
+
+@pytest.fixture
+def account_a(db):
+    return account_create(name="Acme MSP", admin_username="alice", admin_password=PASSWORD)
+
+
+@pytest.fixture
+def account_b(db):
+    return account_create(name="Globex MSP", admin_username="charlie", admin_password=PASSWORD)
+
+
+@pytest.fixture
+def alice(account_a):
+    return account_a.memberships.get(user__username="alice").user
+
+
+@pytest.fixture
+def bob(account_a):
+    return member_create(account=account_a, username="bob", password=PASSWORD, role=Membership.Role.ENGINEER).user
+
+
+@pytest.fixture
+def charlie(account_b):
+    return account_b.memberships.get(user__username="charlie").user
+
+
+def api_client_for(user) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        token, _ = Token.objects.get_or_create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+@pytest.fixture
+def alice_api(alice):
+    return api_client_for(alice)
+
+
+@pytest.fixture
+def bob_api(bob):
+    return api_client_for(bob)
+
+
+@pytest.fixture
+def charlie_api(charlie):
+    return api_client_for(charlie)
+
+
+@pytest.fixture
+def anon_api(db):
+    return APIClient()
+
+
+@pytest.fixture
+def session_a(account_a, bob):
+    """Bob's open session at Acme, linked to ticket 1001."""
+    return services.session_create(
+        account=account_a,
+        user=bob,
+        title="Outlook prompts for a password in a loop",
+        problem_summary="Outlook keeps asking for credentials.",
+        problem_domain="email",
+        intake_text="User says Outlook asks for the password every few minutes.",
+        psa_ticket_id=1001,
+    )
+
+
+@pytest.fixture
+def session_b(account_b, charlie):
+    return services.session_create(account=account_b, user=charlie, title="Globex VPN drops")
+
+
+@pytest.fixture
+def fact_a(session_a, bob):
+    return services.fact_add(session=session_a, user=bob, text="Modern auth is enabled on the tenant.")
+
+
+@pytest.fixture
+def fix_a(session_a, bob):
+    return services.fix_set(session=session_a, user=bob, title="Clear cached credentials", confidence_pct=70)
+
+
+@pytest.fixture
+def template_a(account_a):
+    return services.template_create(
+        account=account_a, name="Map drive", slug="map-drive", body=TEMPLATE_BODY, parameters_schema=PARAMETER_SCHEMA
+    )
+
+
+@pytest.fixture
+def template_b(account_b):
+    return services.template_create(
+        account=account_b, name="Map drive", slug="map-drive", body=TEMPLATE_BODY, parameters_schema=PARAMETER_SCHEMA
+    )
+
+
+@pytest.fixture
+def fact_b(session_b, charlie):
+    return services.fact_add(session=session_b, user=charlie, text="Globex secret fact", source_type=Fact.SourceType.AI)
+
+
+@pytest.fixture
+def fix_b(session_b, charlie):
+    return services.fix_set(session=session_b, user=charlie, title="Globex fix", confidence_pct=40)
