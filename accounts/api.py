@@ -6,18 +6,14 @@ from rest_framework.views import APIView
 from accounts import services
 from accounts.permissions import IsAccountAdmin
 from accounts.selectors import account_for
-from flowpilot.serializers import StrictInputMixin
+from flowpilot.serializers import StrictInputMixin, StrictIntegerField
 
 MAX_STATUS_ID = services.MAX_STATUS_ID
 
 
 class AccountSettingsSerializer(StrictInputMixin, serializers.Serializer):
-    cw_resolved_status_id = serializers.IntegerField(
-        min_value=1, max_value=MAX_STATUS_ID, allow_null=True, required=False
-    )
-    cw_escalated_status_id = serializers.IntegerField(
-        min_value=1, max_value=MAX_STATUS_ID, allow_null=True, required=False
-    )
+    cw_resolved_status_id = StrictIntegerField(min_value=1, max_value=MAX_STATUS_ID, allow_null=True, required=False)
+    cw_escalated_status_id = StrictIntegerField(min_value=1, max_value=MAX_STATUS_ID, allow_null=True, required=False)
 
 
 class AccountSettingsView(APIView):

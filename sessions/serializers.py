@@ -3,16 +3,16 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from flowpilot.serializers import StrictInputMixin
+from flowpilot.serializers import StrictCharField, StrictInputMixin, StrictIntegerField
 from sessions.models import DiagnosticCheck, Fact, ScriptGeneration, ScriptTemplate, Session, SuggestedFix
 
 MAX_TICKET_ID = 2**31 - 1
 
 
-def text_field(max_length: int, **kwargs) -> serializers.CharField:
+def text_field(max_length: int, **kwargs) -> StrictCharField:
     kwargs.setdefault("allow_blank", True)
     kwargs.setdefault("required", False)
-    return serializers.CharField(max_length=max_length, **kwargs)
+    return StrictCharField(max_length=max_length, **kwargs)
 
 
 class IntakeContentSerializer(StrictInputMixin, serializers.Serializer):
@@ -24,7 +24,7 @@ class SessionSerializer(StrictInputMixin, serializers.ModelSerializer):
     problem_summary = text_field(5_000)
     problem_domain = text_field(64)
     intake_content = IntakeContentSerializer(required=False)
-    psa_ticket_id = serializers.IntegerField(min_value=1, max_value=MAX_TICKET_ID, allow_null=True, required=False)
+    psa_ticket_id = StrictIntegerField(min_value=1, max_value=MAX_TICKET_ID, allow_null=True, required=False)
     fact_count = serializers.IntegerField(read_only=True)
 
     class Meta:
@@ -76,7 +76,7 @@ class DiagnosticCheckSerializer(StrictInputMixin, serializers.ModelSerializer):
 class SuggestedFixSerializer(StrictInputMixin, serializers.ModelSerializer):
     title = text_field(200, allow_blank=False, required=True)
     description = text_field(5_000)
-    confidence_pct = serializers.IntegerField(min_value=0, max_value=100)
+    confidence_pct = StrictIntegerField(min_value=0, max_value=100)
 
     class Meta:
         model = SuggestedFix

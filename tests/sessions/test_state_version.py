@@ -89,9 +89,7 @@ class TestEverythingElse:
 
     def test_it_stays_when_a_template_is_added_or_settings_change(self, alice_api, session_a):
         before = version(session_a)
-        alice_api.post(
-            reverse("api-script-templates"), {"name": "T", "slug": "t", "body": "echo hi"}, format="json"
-        )
+        alice_api.post(reverse("api-script-templates"), {"name": "T", "slug": "t", "body": "echo hi"}, format="json")
         alice_api.patch(reverse("api-account-settings"), {"cw_resolved_status_id": 5}, format="json")
         assert version(session_a) == before
 
