@@ -107,21 +107,19 @@ class MembershipAdmin(AccountScopedAdmin):
         return request.user.is_superuser
 
 
+def status_id_field(outcome: str) -> forms.IntegerField:
+    return forms.IntegerField(
+        label=f"ConnectWise status when {outcome}",
+        required=False,
+        min_value=1,
+        max_value=services.MAX_STATUS_ID,
+        help_text=f"The status id a ticket moves to when {outcome}. Leave empty to post without a status change.",
+    )
+
+
 class AccountSettingsForm(forms.ModelForm):
-    cw_resolved_status_id = forms.IntegerField(
-        label="ConnectWise status when resolved",
-        required=False,
-        min_value=1,
-        max_value=services.MAX_STATUS_ID,
-        help_text="The status id a resolved ticket moves to. Leave empty to post the note without a status change.",
-    )
-    cw_escalated_status_id = forms.IntegerField(
-        label="ConnectWise status when escalated",
-        required=False,
-        min_value=1,
-        max_value=services.MAX_STATUS_ID,
-        help_text="The status id an escalated ticket moves to. Leave empty to post the note without a status change.",
-    )
+    cw_resolved_status_id = status_id_field("resolved")
+    cw_escalated_status_id = status_id_field("escalated")
 
     class Meta:
         model = AccountSettings

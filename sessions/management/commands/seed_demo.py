@@ -103,6 +103,90 @@ TEMPLATES = [
 ]
 
 
+ENGINEER, PSA, CHECK = Fact.SourceType.ENGINEER, Fact.SourceType.PSA, Fact.SourceType.DIAGNOSTIC_CHECK
+
+SESSIONS = [
+    {
+        "session": {
+            "title": "Finance can't reach the S: drive after password change",
+            "problem_summary": "Three finance users lost the mapped S: drive after the quarterly password rotation.",
+            "problem_domain": "file shares",
+            "intake_text": (
+                "Ticket from Dana (Finance): 'S: drive shows a red X since this morning, can't open the budget sheets.'"
+            ),
+            "psa_ticket_id": 48213,
+        },
+        "facts": [
+            ("Affected users changed their passwords on Monday; the drive broke the same day.", PSA),
+            ("The share \\\\fs01\\finance is reachable by IP and by name from the affected laptops.", CHECK),
+            ("Credential Manager holds a stale saved credential for fs01.", ENGINEER),
+        ],
+        "checks": [
+            {
+                "name": "SMB reachability",
+                "command": "Test-NetConnection fs01 -Port 445",
+                "result": DiagnosticCheck.Result.PASSED,
+                "output_summary": "TcpTestSucceeded: True",
+            }
+        ],
+        "script": (
+            "map-network-drive",
+            {
+                "drive_letter": "S",
+                "share_path": "\\\\fs01\\finance",
+                "username": "NORTHWIND\\dana",
+                "password": "Winter-2026!demo",
+            },
+        ),
+        "fix": {
+            "title": "Remove the stale saved credential and remap S:",
+            "description": "Delete the fs01 entry from Credential Manager, then remap S: with the new password.",
+            "confidence_pct": 85,
+        },
+    },
+    {
+        "session": {
+            "title": "Reception printer queue stuck on a 300-page job",
+            "problem_summary": "Jobs pile up behind a stuck job on the reception HP LaserJet.",
+            "problem_domain": "printing",
+            "intake_text": "Front desk: nothing prints since 9am; the printer display says Ready.",
+            "psa_ticket_id": 48227,
+        },
+        "facts": [
+            ("The printer's own test page prints fine.", ENGINEER),
+            ("The spooler on PRINT01 shows 14 jobs queued behind one in error.", CHECK),
+        ],
+        "checks": [
+            {
+                "name": "Spooler queue",
+                "command": "Get-PrintJob -PrinterName 'Reception-HP'",
+                "result": DiagnosticCheck.Result.FAILED,
+                "output_summary": "14 jobs; job 311 in Error state",
+            }
+        ],
+        "fix": {
+            "title": "Clear the queue and restart the spooler",
+            "description": "Run the clear-print-queue script on PRINT01.",
+            "confidence_pct": 90,
+        },
+        "outcome": SuggestedFix.Outcome.APPLIED_SUCCESS,
+    },
+    {
+        "session": {
+            "title": "New phone: user can't complete MFA sign-in",
+            "problem_summary": "User replaced her phone and can no longer approve Microsoft 365 sign-ins.",
+            "problem_domain": "identity",
+            "intake_text": "Walk-up: Priya has a new phone; the Authenticator prompts still go to the old one.",
+        },
+        "facts": [
+            ("The old phone was wiped and traded in.", ENGINEER),
+            ("Sign-in logs show MFA denied: no response from the registered device.", CHECK),
+        ],
+        "fix": {"title": "Reset the user's MFA methods so she re-registers", "confidence_pct": 55},
+    },
+]
+
+
 class Command(BaseCommand):
     help = (
         "Create the demo account, its logins, script templates and sessions (once; re-running only prints the logins)."
@@ -125,103 +209,17 @@ class Command(BaseCommand):
             account=account, username=DEMO_ENGINEER, password=DEMO_PASSWORD, role=Membership.Role.ENGINEER
         ).user
         templates = {spec["slug"]: services.template_create(account=account, **spec) for spec in TEMPLATES}
-
-        drive = services.session_create(
-            account=account,
-            user=engineer,
-            title="Finance can't reach the S: drive after password change",
-            problem_summary="Three finance users lost the mapped S: drive after the quarterly password rotation.",
-            problem_domain="file shares",
-            intake_text=(
-                "Ticket from Dana (Finance): 'S: drive shows a red X since this morning, can't open the budget sheets.'"
-            ),
-            psa_ticket_id=48213,
-        )
-        for text, source in [
-            ("Affected users changed their passwords on Monday; the drive broke the same day.", Fact.SourceType.PSA),
-            (
-                "The share \\\\fs01\\finance is reachable by IP and by name from the affected laptops.",
-                Fact.SourceType.DIAGNOSTIC_CHECK,
-            ),
-            ("Credential Manager holds a stale saved credential for fs01.", Fact.SourceType.ENGINEER),
-        ]:
-            services.fact_add(session=drive, user=engineer, text=text, source_type=source)
-        services.check_record(
-            session=drive,
-            name="SMB reachability",
-            command="Test-NetConnection fs01 -Port 445",
-            result=DiagnosticCheck.Result.PASSED,
-            output_summary="TcpTestSucceeded: True",
-        )
-        services.script_generate(
-            session=drive,
-            user=engineer,
-            template=templates["map-network-drive"],
-            parameters={
-                "drive_letter": "S",
-                "share_path": "\\\\fs01\\finance",
-                "username": "NORTHWIND\\dana",
-                "password": "Winter-2026!demo",
-            },
-        )
-        services.fix_set(
-            session=drive,
-            user=engineer,
-            title="Remove the stale saved credential and remap S:",
-            description="Delete the fs01 entry from Credential Manager, then remap S: with the new password.",
-            confidence_pct=85,
-        )
-
-        printer = services.session_create(
-            account=account,
-            user=engineer,
-            title="Reception printer queue stuck on a 300-page job",
-            problem_summary="Jobs pile up behind a stuck job on the reception HP LaserJet.",
-            problem_domain="printing",
-            intake_text="Front desk: nothing prints since 9am; the printer display says Ready.",
-            psa_ticket_id=48227,
-        )
-        services.fact_add(session=printer, user=engineer, text="The printer's own test page prints fine.")
-        services.fact_add(
-            session=printer,
-            user=engineer,
-            text="The spooler on PRINT01 shows 14 jobs queued behind one in error.",
-            source_type=Fact.SourceType.DIAGNOSTIC_CHECK,
-        )
-        services.check_record(
-            session=printer,
-            name="Spooler queue",
-            command="Get-PrintJob -PrinterName 'Reception-HP'",
-            result=DiagnosticCheck.Result.FAILED,
-            output_summary="14 jobs; job 311 in Error state",
-        )
-        fix = services.fix_set(
-            session=printer,
-            user=engineer,
-            title="Clear the queue and restart the spooler",
-            description="Run the clear-print-queue script on PRINT01.",
-            confidence_pct=90,
-        )
-        services.fix_record_outcome(fix=fix, outcome=SuggestedFix.Outcome.APPLIED_SUCCESS)
-
-        mfa = services.session_create(
-            account=account,
-            user=engineer,
-            title="New phone: user can't complete MFA sign-in",
-            problem_summary="User replaced her phone and can no longer approve Microsoft 365 sign-ins.",
-            problem_domain="identity",
-            intake_text="Walk-up: Priya got a new phone over the weekend; the Authenticator prompts go to the old one.",
-        )
-        services.fact_add(session=mfa, user=engineer, text="The old phone was wiped and traded in.")
-        services.fact_add(
-            session=mfa,
-            user=engineer,
-            text="Sign-in logs show MFA denied: no response from the registered device.",
-            source_type=Fact.SourceType.DIAGNOSTIC_CHECK,
-        )
-        services.fix_set(
-            session=mfa,
-            user=engineer,
-            title="Reset the user's MFA methods so she re-registers",
-            confidence_pct=55,
-        )
+        for spec in SESSIONS:
+            session = services.session_create(account=account, user=engineer, **spec["session"])
+            for text, source_type in spec["facts"]:
+                services.fact_add(session=session, user=engineer, text=text, source_type=source_type)
+            for check in spec.get("checks", []):
+                services.check_record(session=session, **check)
+            if "script" in spec:
+                slug, parameters = spec["script"]
+                services.script_generate(
+                    session=session, user=engineer, template=templates[slug], parameters=parameters
+                )
+            fix = services.fix_set(session=session, user=engineer, **spec["fix"])
+            if "outcome" in spec:
+                services.fix_record_outcome(fix=fix, outcome=spec["outcome"])
