@@ -1,0 +1,82 @@
+import pytest
+from django.contrib.auth import authenticate, get_user_model
+from django.core.management import CommandError, call_command
+
+from accounts.models import Account, AccountSettings, Membership
+from sessions.management.commands.seed_demo import DEMO_ACCOUNT
+from sessions.models import DiagnosticCheck, Fact, ScriptGeneration, ScriptTemplate, Session, SuggestedFix
+
+User = get_user_model()
+
+
+def counts():
+    return (Account.objects.count(), User.objects.count(), Membership.objects.count(), AccountSettings.objects.count())
+
+
+class TestCreateAccount:
+    def test_it_creates_a_tenant_with_its_first_admin(self, db, capsys):
+        call_command("create_account", "Acme MSP", "--admin", "alice", "--password", "a-long-password")
+        account = Account.objects.get(name="Acme MSP")
+        membership = Membership.objects.get(user__username="alice")
+        assert membership.account == account
+        assert membership.role == Membership.Role.ADMIN
+        assert membership.user.is_staff and not membership.user.is_superuser
+        assert AccountSettings.objects.get(account=account).preferences == {}
+        assert authenticate(username="alice", password="a-long-password") == membership.user
+        assert "Created account 'Acme MSP' with admin 'alice'." in capsys.readouterr().out
+
+    @pytest.mark.parametrize(
+        ("args", "message"),
+        [
+            (["Acme MSP", "--admin", "alice", "--password", "another-long-one"], "already exists"),
+            (["Other MSP", "--admin", "alice", "--password", "another-long-one"], "username 'alice' is taken"),
+            (["Other MSP", "--admin", "dave", "--password", "short"], "too short"),
+            (["   ", "--admin", "dave", "--password", "another-long-one"], "needs a name"),
+        ],
+    )
+    def test_it_refuses_clearly_and_creates_nothing(self, db, args, message):
+        call_command("create_account", "Acme MSP", "--admin", "alice", "--password", "a-long-password")
+        before = counts()
+        with pytest.raises(CommandError, match=message):
+            call_command("create_account", *args)
+        assert counts() == before
+
+
+class TestSeedDemo:
+    def test_it_seeds_a_usable_demo_account(self, db, capsys):
+        call_command("seed_demo")
+        account = Account.objects.get(name=DEMO_ACCOUNT)
+        roles = dict(account.memberships.values_list("user__username", "role"))
+        assert roles == {"demo": "engineer", "demo-admin": "admin"}
+        for username in roles:
+            assert authenticate(username=username, password="flowpilot-demo") is not None
+        assert set(ScriptTemplate.objects.filter(account=account).values_list("slug", flat=True)) == {
+            "map-network-drive",
+            "clear-print-queue",
+            "reset-user-mfa",
+        }
+        sessions = Session.objects.filter(account=account)
+        assert sessions.count() == 3
+        assert Fact.objects.filter(session__account=account).count() == 7
+        assert DiagnosticCheck.objects.filter(session__account=account).count() == 2
+        assert SuggestedFix.objects.filter(session__account=account, superseded_at__isnull=True).count() == 3
+        out = capsys.readouterr().out
+        assert "engineer 'demo'" in out
+        assert "'flowpilot-demo'" in out
+
+    def test_the_demo_password_parameter_is_stored_redacted(self, db):
+        call_command("seed_demo")
+        generation = ScriptGeneration.objects.get()
+        assert generation.parameters_used["password"] == "[REDACTED]"
+        stored = list(ScriptGeneration.objects.values_list("parameters_used", "redacted_script"))
+        assert "Winter-2026!demo" not in repr(stored)
+
+    def test_running_it_again_creates_nothing_and_prints_the_logins(self, db, capsys):
+        call_command("seed_demo")
+        before = (counts(), Session.objects.count(), Fact.objects.count())
+        capsys.readouterr()
+        call_command("seed_demo")
+        assert (counts(), Session.objects.count(), Fact.objects.count()) == before
+        out = capsys.readouterr().out
+        assert "already exists" in out
+        assert "engineer 'demo'" in out
