@@ -38,6 +38,13 @@ class AccountScoped:
         serializer.is_valid(raise_exception=True)
         return serializer
 
+    def create_in_session(self, service, **extra) -> Response:
+        """POST under a session: validate with the view's serializer, call `service`, answer 201."""
+        session = self.get_session()
+        serializer = self.validated(self.serializer_class)
+        created = service(session=session, **extra, **serializer.validated_data)
+        return Response(self.serializer_class(created).data, status=status.HTTP_201_CREATED)
+
 
 class SessionListCreate(AccountScoped, generics.ListCreateAPIView):
     serializer_class = SessionSerializer
@@ -92,10 +99,7 @@ class FactListCreate(AccountScoped, generics.ListCreateAPIView):
         return Fact.objects.live().filter(session=self.get_session())
 
     def create(self, request, *args, **kwargs):
-        session = self.get_session()
-        serializer = self.validated(FactSerializer)
-        fact = services.fact_add(session=session, user=request.user, **serializer.validated_data)
-        return Response(FactSerializer(fact).data, status=status.HTTP_201_CREATED)
+        return self.create_in_session(services.fact_add, user=request.user)
 
 
 class FactDetail(AccountScoped, generics.RetrieveUpdateDestroyAPIView):
@@ -123,10 +127,7 @@ class DiagnosticCheckListCreate(AccountScoped, generics.ListCreateAPIView):
         return self.get_session().checks.all()
 
     def create(self, request, *args, **kwargs):
-        session = self.get_session()
-        serializer = self.validated(DiagnosticCheckSerializer)
-        check = services.check_record(session=session, **serializer.validated_data)
-        return Response(DiagnosticCheckSerializer(check).data, status=status.HTTP_201_CREATED)
+        return self.create_in_session(services.check_record)
 
 
 class SuggestedFixListCreate(AccountScoped, generics.ListCreateAPIView):
@@ -138,10 +139,7 @@ class SuggestedFixListCreate(AccountScoped, generics.ListCreateAPIView):
         return self.get_session().fixes.all()
 
     def create(self, request, *args, **kwargs):
-        session = self.get_session()
-        serializer = self.validated(SuggestedFixSerializer)
-        fix = services.fix_set(session=session, user=request.user, **serializer.validated_data)
-        return Response(SuggestedFixSerializer(fix).data, status=status.HTTP_201_CREATED)
+        return self.create_in_session(services.fix_set, user=request.user)
 
 
 class SuggestedFixDetail(AccountScoped, generics.RetrieveUpdateAPIView):
