@@ -1,7 +1,11 @@
 """Django admin for tenants. `AccountScopedAdmin` keeps an account admin inside their own account:
 other accounts' rows are never listed and their ids answer 404. Superusers see everything."""
 
+import typing
+
+from anthropic.types import ModelParam
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.http import Http404
 
@@ -117,9 +121,25 @@ def status_id_field(outcome: str) -> forms.IntegerField:
     )
 
 
+def model_field(action: str) -> forms.ChoiceField:
+    default = settings.FLOWPILOT_DRAFT_MODELS[action]
+    return forms.ChoiceField(
+        label=f"Model for the {action.replace('_', ' ')}",
+        required=False,
+        choices=[("", f"Deployment default ({default})"), *((model, model) for model in known_models())],
+    )
+
+
+def known_models() -> list[str]:
+    """The Claude model ids the pinned SDK knows."""
+    return list(typing.get_args(typing.get_args(ModelParam)[0]))
+
+
 class AccountSettingsForm(forms.ModelForm):
     cw_resolved_status_id = status_id_field("resolved")
     cw_escalated_status_id = status_id_field("escalated")
+    resolution_note_model = model_field("resolution_note")
+    escalation_package_model = model_field("escalation_package")
 
     class Meta:
         model = AccountSettings
@@ -127,8 +147,12 @@ class AccountSettingsForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for key in AccountSettings.STATUS_KEYS:
+        for key in self.preference_keys():
             self.fields[key].initial = self.instance.preferences.get(key)
+
+    @staticmethod
+    def preference_keys() -> list[str]:
+        return [*AccountSettings.STATUS_KEYS, *AccountSettings.MODEL_KEYS.values()]
 
 
 @admin.register(AccountSettings)
@@ -143,5 +167,5 @@ class AccountSettingsAdmin(AccountScopedAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        changes = {key: form.cleaned_data.get(key) for key in AccountSettings.STATUS_KEYS}
+        changes = {key: form.cleaned_data.get(key) for key in form.preference_keys()}
         services.account_settings_update(account=obj.account, changes=changes)

@@ -36,9 +36,11 @@ class Membership(models.Model):
 
 
 class AccountSettings(models.Model):
-    """Per-account preferences. `preferences` holds the ConnectWise target status ids."""
+    """Per-account preferences: the ConnectWise target status ids and, optionally, the model per action."""
 
     STATUS_KEYS = ("cw_resolved_status_id", "cw_escalated_status_id")
+    # Drafting action → preferences key of the model an admin chose for it (unset: the deployment default).
+    MODEL_KEYS = {"resolution_note": "resolution_note_model", "escalation_package": "escalation_package_model"}
 
     account = models.OneToOneField(Account, on_delete=models.CASCADE, related_name="settings")
     preferences = models.JSONField(default=dict, blank=True)
@@ -58,3 +60,6 @@ class AccountSettings(models.Model):
     @property
     def cw_escalated_status_id(self) -> int | None:
         return self.preferences.get("cw_escalated_status_id")
+
+    def model_for(self, action: str) -> str:
+        return self.preferences.get(self.MODEL_KEYS[action], "")

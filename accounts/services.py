@@ -1,3 +1,5 @@
+import re
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -7,6 +9,7 @@ from accounts.models import Account, AccountSettings, Membership
 from flowpilot.errors import InvalidInput
 
 MAX_STATUS_ID = 2**31 - 1
+MODEL_ID = re.compile(r"claude-[a-z0-9][a-z0-9.-]{2,80}")
 
 
 @transaction.atomic
@@ -53,18 +56,23 @@ def account_settings_for(account: Account) -> AccountSettings:
 
 @transaction.atomic
 def account_settings_update(*, account: Account, changes: dict) -> AccountSettings:
-    """Set or unset (None) the ConnectWise target status ids."""
+    """Set or unset (None, or "" for a model) the ConnectWise target status ids and the models per action."""
     account_settings = AccountSettings.objects.select_for_update().get(pk=account_settings_for(account).pk)
     preferences = dict(account_settings.preferences)
+    model_keys = set(AccountSettings.MODEL_KEYS.values())
     for key, value in changes.items():
-        if key not in AccountSettings.STATUS_KEYS:
+        if key not in AccountSettings.STATUS_KEYS and key not in model_keys:
             raise InvalidInput(f"Unknown setting {key!r}.", field=key)
-        if value is None:
+        if value is None or value == "":
             preferences.pop(key, None)
-            continue
-        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_STATUS_ID:
+        elif key in model_keys:
+            if not isinstance(value, str) or not MODEL_ID.fullmatch(value):
+                raise InvalidInput("A model id looks like claude-sonnet-5-5.", field=key)
+            preferences[key] = value
+        elif isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_STATUS_ID:
             raise InvalidInput("A status id is a positive integer (or null to unset it).", field=key)
-        preferences[key] = value
+        else:
+            preferences[key] = value
     account_settings.preferences = preferences
     account_settings.save(update_fields=["preferences", "updated_at"])
     return account_settings

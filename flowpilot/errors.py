@@ -24,3 +24,17 @@ class InvalidInput(DomainError):
     def __init__(self, message: str, *, field: str | None = None, code: str | None = None, errors: dict | None = None):
         super().__init__(message, code=code, field=field)
         self.errors = errors or ({field: [message]} if field else {})
+
+
+class ServiceUnavailable(DomainError):
+    """A service FlowPilot depends on (the task queue, the cache) is down; nothing was half done."""
+
+    status = 503
+    code = "service_unavailable"
+
+
+class NotFound(DomainError):
+    """Nothing of the kind exists yet (the object asked about does, and is the caller's)."""
+
+    status = 404
+    code = "not_found"

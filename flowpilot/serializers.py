@@ -29,3 +29,12 @@ class StrictIntegerField(serializers.IntegerField):
         if isinstance(data, str | bool):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """A JSON true/false only: "yes" or 1 where a boolean belongs is a 400."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data

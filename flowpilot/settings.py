@@ -7,7 +7,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from flowpilot.env import database_config, env_bool, env_list, env_str, redis_url
+from flowpilot.env import database_config, env_bool, env_float, env_int, env_list, env_str, redis_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -34,6 +34,8 @@ INSTALLED_APPS = [
     "template_partials",
     "accounts",
     "sessions.apps.AiSessionsConfig",
+    "psa",
+    "handoff",
 ]
 
 MIDDLEWARE = [
@@ -93,6 +95,20 @@ CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+
+# Drafting with Claude (handoff app). No ANTHROPIC_API_KEY → the offline drafter. ANTHROPIC_BASE_URL is the
+# SDK's own variable (a local stub in tests). Models per action: the newest Sonnet the pinned SDK knows.
+ANTHROPIC_API_KEY = env_str("ANTHROPIC_API_KEY")
+ANTHROPIC_BASE_URL = env_str("ANTHROPIC_BASE_URL")
+FLOWPILOT_DRAFT_MODELS = {
+    "resolution_note": env_str("FLOWPILOT_MODEL_RESOLUTION_NOTE", "claude-sonnet-5-5"),
+    "escalation_package": env_str("FLOWPILOT_MODEL_ESCALATION_PACKAGE", "claude-sonnet-5-5"),
+}
+FLOWPILOT_DRAFT_TIMEOUT_SECONDS = env_float("FLOWPILOT_DRAFT_TIMEOUT_SECONDS", 30.0)
+FLOWPILOT_DRAFT_MAX_RETRIES = env_int("FLOWPILOT_DRAFT_MAX_RETRIES", 2)
+FLOWPILOT_DRAFT_MAX_TOKENS = env_int("FLOWPILOT_DRAFT_MAX_TOKENS", 2000)
+# How long a preview request waits for a draft another request is generating before answering 202.
+FLOWPILOT_PREVIEW_WAIT_SECONDS = env_float("FLOWPILOT_PREVIEW_WAIT_SECONDS", 3.0)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import ObtainAuthToken
 
 from accounts.api import AccountSettingsView
+from handoff import api as handoff_api
 from sessions import api as session_api
 
 api = [
@@ -32,6 +33,16 @@ api = [
         "ai-sessions/<uuid:session_id>/script-generations/",
         session_api.ScriptGenerationListCreate.as_view(),
         name="api-script-generations",
+    ),
+    path(
+        "ai-sessions/<uuid:session_id>/resolution-note/preview",
+        handoff_api.ResolutionNotePreview.as_view(),
+        name="api-resolution-preview",
+    ),
+    path(
+        "ai-sessions/<uuid:session_id>/escalation-package/preview",
+        handoff_api.EscalationPackagePreview.as_view(),
+        name="api-escalation-preview",
     ),
     path("script-templates/", session_api.ScriptTemplateListCreate.as_view(), name="api-script-templates"),
     path("account/settings/", AccountSettingsView.as_view(), name="api-account-settings"),

@@ -31,6 +31,12 @@ def pytest_configure(config):
 
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     settings.CACHES["default"]["KEY_PREFIX"] = f"flowpilot-test-{worker}"
+    # Hashing strength is not under test; PBKDF2's cost would dominate the suite's run time.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Tasks run inline unless a test starts a real worker (tests/integration); CI has a broker URL set.
+    from flowpilot.celery import app
+
+    app.conf.task_always_eager = True
 
 
 @pytest.fixture

@@ -1,0 +1,59 @@
+"""REST views of drafting: find the session inside the user's account, call one service, serialize."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.selectors import membership_for
+from flowpilot.errors import NotFound
+from handoff import previews
+from handoff.kinds import DraftKind
+from handoff.serializers import PendingSerializer, PreviewRequestSerializer, PreviewSerializer, preview_data
+from sessions.models import Session
+
+PREVIEW_RESPONSES = {
+    200: PreviewSerializer,
+    202: OpenApiResponse(PendingSerializer, description="Drafting; ask again in a moment."),
+}
+
+
+class PreviewView(APIView):
+    """`…/resolution-note/preview` and `…/escalation-package/preview`."""
+
+    kind: DraftKind
+
+    def get_session(self) -> Session:
+        # account_id from the membership: no query for the account row on this hot path.
+        sessions = Session.objects.filter(account_id=membership_for(self.request.user).account_id)
+        return get_object_or_404(sessions, pk=self.kwargs["session_id"])
+
+    def respond(self, preview, session) -> Response:
+        if not preview.ready:
+            return Response({"status": "pending"}, status=status.HTTP_202_ACCEPTED)
+        return Response(preview_data(preview, session))
+
+    @extend_schema(request=PreviewRequestSerializer, responses=PREVIEW_RESPONSES)
+    def post(self, request, session_id):
+        serializer = PreviewRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        session = self.get_session()
+        preview = previews.preview_request(session=session, kind=self.kind, force=serializer.validated_data["force"])
+        return self.respond(preview, session)
+
+    @extend_schema(responses={**PREVIEW_RESPONSES, 404: OpenApiResponse(description="No draft yet.")})
+    def get(self, request, session_id):
+        session = self.get_session()
+        preview = previews.preview_current(session=session, kind=self.kind)
+        if preview is None:
+            raise NotFound("No draft yet for this session: POST to this URL to draft one.", code="no_draft")
+        return self.respond(preview, session)
+
+
+class ResolutionNotePreview(PreviewView):
+    kind = DraftKind.RESOLUTION_NOTE
+
+
+class EscalationPackagePreview(PreviewView):
+    kind = DraftKind.ESCALATION_PACKAGE
