@@ -147,8 +147,29 @@ class AccountSettingsForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.offer_live_statuses()
         for key in self.preference_keys():
             self.fields[key].initial = self.instance.preferences.get(key)
+
+    def offer_live_statuses(self) -> None:
+        """The board's active statuses as choices when the PSA answers; a typed id otherwise."""
+        from psa.services import board_statuses, connection_for
+
+        statuses = board_statuses(connection_for(self.instance.account)) if self.instance.pk else None
+        if statuses is None:
+            for key in AccountSettings.STATUS_KEYS:
+                self.fields[key].help_text += " (The PSA's statuses could not be read: type the id.)"
+            return
+        for key in AccountSettings.STATUS_KEYS:
+            choices = [("", "— leave the ticket's status unchanged —")]
+            choices += [(status.id, f"{status.name} (id {status.id})") for status in statuses]
+            current = self.instance.preferences.get(key)
+            if current and current not in {status.id for status in statuses}:
+                choices.append((current, f"Status id {current} (not an active status of the board)"))
+            old = self.fields[key]
+            self.fields[key] = forms.TypedChoiceField(
+                label=old.label, required=False, choices=choices, coerce=int, empty_value=None, help_text=old.help_text
+            )
 
     @staticmethod
     def preference_keys() -> list[str]:

@@ -1,6 +1,8 @@
 """Tiny helpers that read settings from the environment and fail loudly on a bad value."""
 
+import binascii
 import os
+from base64 import urlsafe_b64decode
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -83,3 +85,10 @@ def _redact_url(url: str) -> str:
     credentials, _, host = rest.rpartition("@")
     user = credentials.split(":", 1)[0]
     return f"{scheme}://{user}:***@{host}"
+
+
+def is_fernet_key(value: str) -> bool:
+    try:
+        return len(urlsafe_b64decode(value.encode())) == 32
+    except (binascii.Error, ValueError):
+        return False

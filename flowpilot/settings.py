@@ -3,11 +3,13 @@
 Nothing set → SQLite, a local-memory cache and eager Celery tasks (see README.md).
 """
 
+import base64
+import hashlib
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from flowpilot.env import database_config, env_bool, env_float, env_int, env_list, env_str, redis_url
+from flowpilot.env import database_config, env_bool, env_float, env_int, env_list, env_str, is_fernet_key, redis_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -17,6 +19,19 @@ if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
     SECRET_KEY = "django-insecure-flowpilot-development-only"
+# Fernet key for PSA secrets at rest (psa.crypto). Development derives one from SECRET_KEY.
+FLOWPILOT_ENCRYPTION_KEY = env_str("FLOWPILOT_ENCRYPTION_KEY")
+if not FLOWPILOT_ENCRYPTION_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "FLOWPILOT_ENCRYPTION_KEY must be set when DEBUG is off "
+            '(python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())").'
+        )
+    FLOWPILOT_ENCRYPTION_KEY = base64.urlsafe_b64encode(hashlib.sha256(SECRET_KEY.encode()).digest()).decode()
+elif not is_fernet_key(FLOWPILOT_ENCRYPTION_KEY):
+    raise ImproperlyConfigured("FLOWPILOT_ENCRYPTION_KEY must be a Fernet key: 32 bytes, url-safe base64.")
+# The PSA site URL must be https on a public host, unless this opt-in is set (the simulator, tests).
+FLOWPILOT_PSA_ALLOW_PRIVATE_HOSTS = env_bool("FLOWPILOT_PSA_ALLOW_PRIVATE_HOSTS", default=False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 
 INSTALLED_APPS = [
@@ -95,6 +110,10 @@ CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# An unacknowledged task (its worker died) is redelivered after this long on the Redis broker.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT_SECONDS", 3600)}
+# Posting to the PSA: retries back off from this many seconds (doubling), never sooner than Retry-After.
+FLOWPILOT_POST_RETRY_BASE_SECONDS = env_float("FLOWPILOT_POST_RETRY_BASE_SECONDS", 1.0)
 
 # Drafting with Claude (handoff app). No ANTHROPIC_API_KEY → the offline drafter. ANTHROPIC_BASE_URL is the
 # SDK's own variable (a local stub in tests). Models per action: the newest Sonnet the pinned SDK knows.

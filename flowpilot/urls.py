@@ -6,6 +6,7 @@ from rest_framework.authtoken.views import ObtainAuthToken
 
 from accounts.api import AccountSettingsView
 from handoff import api as handoff_api
+from psa.api import PsaConnectionTestView, PsaConnectionView
 from sessions import api as session_api
 
 api = [
@@ -44,8 +45,22 @@ api = [
         handoff_api.EscalationPackagePreview.as_view(),
         name="api-escalation-preview",
     ),
+    path(
+        "ai-sessions/<uuid:session_id>/resolution-note/post",
+        handoff_api.ResolutionNotePost.as_view(),
+        name="api-resolution-post",
+    ),
+    path(
+        "ai-sessions/<uuid:session_id>/escalation-package/post",
+        handoff_api.EscalationPackagePost.as_view(),
+        name="api-escalation-post",
+    ),
+    path("handoffs/<uuid:handoff_id>/", handoff_api.HandoffDetail.as_view(), name="api-handoff"),
+    path("handoffs/<uuid:handoff_id>/retry", handoff_api.HandoffRetry.as_view(), name="api-handoff-retry"),
     path("script-templates/", session_api.ScriptTemplateListCreate.as_view(), name="api-script-templates"),
     path("account/settings/", AccountSettingsView.as_view(), name="api-account-settings"),
+    path("account/psa-connection/", PsaConnectionView.as_view(), name="api-psa-connection"),
+    path("account/psa-connection/test", PsaConnectionTestView.as_view(), name="api-psa-connection-test"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -1,4 +1,4 @@
-"""REST views of drafting: find the session inside the user's account, call one service, serialize."""
+"""REST views of drafting and posting: find the session inside the user's account, call one service, serialize."""
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -8,9 +8,17 @@ from rest_framework.views import APIView
 
 from accounts.selectors import membership_for
 from flowpilot.errors import NotFound
-from handoff import previews
+from handoff import previews, services
 from handoff.kinds import DraftKind
-from handoff.serializers import PendingSerializer, PreviewRequestSerializer, PreviewSerializer, preview_data
+from handoff.models import Handoff
+from handoff.serializers import (
+    HandoffPostSerializer,
+    HandoffSerializer,
+    PendingSerializer,
+    PreviewRequestSerializer,
+    PreviewSerializer,
+    preview_data,
+)
 from sessions.models import Session
 
 PREVIEW_RESPONSES = {
@@ -19,15 +27,17 @@ PREVIEW_RESPONSES = {
 }
 
 
-class PreviewView(APIView):
-    """`…/resolution-note/preview` and `…/escalation-package/preview`."""
-
-    kind: DraftKind
-
+class SessionScoped:
     def get_session(self) -> Session:
         # account_id from the membership: no query for the account row on this hot path.
         sessions = Session.objects.filter(account_id=membership_for(self.request.user).account_id)
         return get_object_or_404(sessions, pk=self.kwargs["session_id"])
+
+
+class PreviewView(SessionScoped, APIView):
+    """`…/resolution-note/preview` and `…/escalation-package/preview`."""
+
+    kind: DraftKind
 
     def respond(self, preview, session) -> Response:
         if not preview.ready:
@@ -57,3 +67,48 @@ class ResolutionNotePreview(PreviewView):
 
 class EscalationPackagePreview(PreviewView):
     kind = DraftKind.ESCALATION_PACKAGE
+
+
+class HandoffPostView(SessionScoped, APIView):
+    """`…/resolution-note/post` and `…/escalation-package/post`: Confirm & post."""
+
+    kind: DraftKind
+
+    @extend_schema(request=HandoffPostSerializer, responses={202: HandoffSerializer})
+    def post(self, request, session_id):
+        serializer = HandoffPostSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        handoff = services.handoff_post(
+            session=self.get_session(),
+            kind=self.kind,
+            markdown=serializer.validated_data["markdown"],
+            user=request.user,
+        )
+        return Response(HandoffSerializer(handoff).data, status=status.HTTP_202_ACCEPTED)
+
+
+class ResolutionNotePost(HandoffPostView):
+    kind = DraftKind.RESOLUTION_NOTE
+
+
+class EscalationPackagePost(HandoffPostView):
+    kind = DraftKind.ESCALATION_PACKAGE
+
+
+class HandoffScoped:
+    def get_handoff(self) -> Handoff:
+        account_id = membership_for(self.request.user).account_id
+        return get_object_or_404(Handoff.objects.filter(session__account_id=account_id), pk=self.kwargs["handoff_id"])
+
+
+class HandoffDetail(HandoffScoped, APIView):
+    @extend_schema(responses=HandoffSerializer)
+    def get(self, request, handoff_id):
+        return Response(HandoffSerializer(self.get_handoff()).data)
+
+
+class HandoffRetry(HandoffScoped, APIView):
+    @extend_schema(request=None, responses={202: HandoffSerializer})
+    def post(self, request, handoff_id):
+        handoff = services.handoff_retry(handoff=self.get_handoff())
+        return Response(HandoffSerializer(handoff).data, status=status.HTTP_202_ACCEPTED)

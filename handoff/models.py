@@ -1,6 +1,10 @@
 """Drafts (one row per generation, with its cost) and handoffs (one per Confirm & post)."""
 
+import uuid
+
+from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 from handoff.kinds import DraftKind
 from sessions.models import Session
@@ -35,3 +39,64 @@ class Draft(models.Model):
     @property
     def is_offline(self) -> bool:
         return self.drafted_by == OFFLINE
+
+
+class Handoff(models.Model):
+    """One Confirm & post: the exact text, where it went, and every step's result (the audit trail).
+
+    `note_id` is recorded the moment the PSA returns it and is never posted again for this handoff.
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        POSTING = "posting", "Posting"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    ACTIVE_STATES = (State.QUEUED, State.POSTING)
+    MAX_MARKDOWN = 20_000
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="handoffs")
+    kind = models.CharField(max_length=32, choices=DraftKind.choices)
+    markdown = models.TextField(help_text="The exact text posted.")
+    draft = models.ForeignKey(Draft, on_delete=models.SET_NULL, null=True, blank=True, related_name="handoffs")
+    drafted_markdown = models.TextField(blank=True, default="")
+    drafted_state_version = models.PositiveIntegerField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
+    outcome = models.CharField(max_length=16, choices=Session.ClosedAs.choices, blank=True, default="")
+    provider = models.CharField(max_length=32, blank=True, default="")
+    ticket_id = models.PositiveIntegerField(null=True, blank=True)
+    note_kind = models.CharField(max_length=16, blank=True, default="")
+    note_id = models.BigIntegerField(null=True, blank=True)
+    target_status_id = models.PositiveIntegerField(null=True, blank=True)
+    verified_status_id = models.PositiveIntegerField(null=True, blank=True)
+    verified_status_name = models.CharField(max_length=200, blank=True, default="")
+    status_verified = models.BooleanField(null=True, blank=True)
+    status_transition_skipped_reason = models.CharField(max_length=300, blank=True, default="")
+    error_code = models.CharField(max_length=64, blank=True, default="")
+    error_message = models.TextField(blank=True, default="")
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # Double clicks and concurrent clients: one handoff in flight per session, whatever the race.
+            models.UniqueConstraint(
+                fields=["session"], condition=Q(state__in=["queued", "posting"]), name="one_active_handoff_per_session"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} for {self.session} ({self.state})"
+
+    @property
+    def is_local(self) -> bool:
+        return self.ticket_id is None
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in (self.State.SUCCEEDED, self.State.FAILED)

@@ -1,12 +1,46 @@
 """Celery tasks of the handoff app: ids in, one service call, the retry policy here."""
 
-from celery import shared_task
+import time
 
+from celery import shared_task
+from django.conf import settings
+
+from handoff import services
 from handoff.kinds import DraftKind
 from handoff.previews import preview_generate
+from psa.providers.base import PsaTransientError
+
+MAX_POST_RETRIES = 6
+MAX_BACKOFF_SECONDS = 60.0
 
 
 @shared_task(acks_late=True, ignore_result=True)
 def generate_preview(session_id: str, kind: str, requested_version: int) -> None:
     # No automatic retry: the drafting pipeline already retried the model and fell back to offline.
     preview_generate(session_id=session_id, kind=DraftKind(kind), requested_version=requested_version)
+
+
+def retry_countdown(retries: int, retry_after: float | None) -> float:
+    """Exponential backoff, but never sooner than the PSA's Retry-After (capped, so a bad header can't stall us)."""
+    backoff = min(MAX_BACKOFF_SECONDS, settings.FLOWPILOT_POST_RETRY_BASE_SECONDS * 2**retries)
+    return min(max(backoff, retry_after or 0.0), MAX_BACKOFF_SECONDS * 5)
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True, max_retries=MAX_POST_RETRIES)
+def post_handoff(self, handoff_id: str) -> None:
+    """Acknowledged only when done, and redelivered if the worker dies: the service makes that safe."""
+    retries = self.request.retries
+    while True:
+        try:
+            services.handoff_run(handoff_id=handoff_id)
+            return
+        except PsaTransientError as exc:
+            if retries >= self.max_retries:
+                services.handoff_give_up(handoff_id=handoff_id, code=exc.code, message=exc.message)
+                return
+            countdown = retry_countdown(retries, exc.retry_after)
+            if not self.request.is_eager:
+                raise self.retry(countdown=countdown) from None
+            # Eager Celery (the embedded default) cannot schedule a retry: wait here, then run again.
+            time.sleep(countdown)
+            retries += 1

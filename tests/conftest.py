@@ -33,6 +33,8 @@ def pytest_configure(config):
     settings.CACHES["default"]["KEY_PREFIX"] = f"flowpilot-test-{worker}"
     # Hashing strength is not under test; PBKDF2's cost would dominate the suite's run time.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Inline retries sleep their backoff; tests keep it short (Retry-After is still honoured).
+    settings.FLOWPILOT_POST_RETRY_BASE_SECONDS = 0.01
     # Tasks run inline unless a test starts a real worker (tests/integration); CI has a broker URL set.
     from flowpilot.celery import app
 
@@ -143,3 +145,42 @@ def fact_b(session_b, charlie):
 @pytest.fixture
 def fix_b(session_b, charlie):
     return services.fix_set(session=session_b, user=charlie, title="Globex fix", confidence_pct=40)
+
+
+# ConnectWise: the project's simulator on 127.0.0.1, and Acme connected to it
+
+
+@pytest.fixture
+def simulator():
+    from psa.simulator import ConnectWiseSimulator
+
+    with ConnectWiseSimulator(port=0) as sim:
+        yield sim
+
+
+RESOLVED_STATUS_ID = 5  # "Resolved" on the simulator's Help Desk board
+ESCALATED_STATUS_ID = 4  # "Escalated - Tier 2"
+
+
+@pytest.fixture
+def psa_connected(settings, account_a, simulator):
+    """Acme's PSA connection points at the simulator, with target statuses for both outcomes."""
+    from accounts.services import account_settings_update
+    from psa.services import psa_connection_save
+    from psa.simulator import SIMULATOR_CLIENT_ID, SIMULATOR_COMPANY_ID, SIMULATOR_PRIVATE_KEY, SIMULATOR_PUBLIC_KEY
+
+    settings.FLOWPILOT_PSA_ALLOW_PRIVATE_HOSTS = True
+    connection = psa_connection_save(
+        account=account_a,
+        site_url=simulator.url,
+        company_id=SIMULATOR_COMPANY_ID,
+        public_key=SIMULATOR_PUBLIC_KEY,
+        private_key=SIMULATOR_PRIVATE_KEY,
+        client_id=SIMULATOR_CLIENT_ID,
+        board_id=1,
+    )
+    account_settings_update(
+        account=account_a,
+        changes={"cw_resolved_status_id": RESOLVED_STATUS_ID, "cw_escalated_status_id": ESCALATED_STATUS_ID},
+    )
+    return connection

@@ -1,0 +1,106 @@
+"""Writes and calls around an account's PSA connection. The writeback itself is in `psa.writeback`."""
+
+import re
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from accounts.models import Account
+from flowpilot.errors import DomainError, InvalidInput
+from psa.crypto import SecretUnreadable
+from psa.models import DEFAULT_CODEBASE, PsaConnection
+from psa.providers.base import BoardStatus, PsaError, PsaProvider
+from psa.providers.connectwise import ConnectWiseProvider
+from psa.site_url import check_before_connecting, normalise_site_url
+
+PROVIDERS: dict[str, type[PsaProvider]] = {PsaConnection.Provider.CONNECTWISE: ConnectWiseProvider}
+CODEBASE = re.compile(r"[A-Za-z0-9_.-]{1,60}/?")
+
+
+class PsaNotConfigured(DomainError):
+    code = "psa_not_configured"
+
+
+def connection_for(account: Account) -> PsaConnection | None:
+    return PsaConnection.objects.filter(account=account).first()
+
+
+def provider_for(connection: PsaConnection) -> PsaProvider:
+    """The provider for this connection, after re-checking its site URL and decrypting its key."""
+    check_before_connecting(connection.site_url)
+    try:
+        settings = connection.connection_settings()
+    except SecretUnreadable as exc:
+        raise PsaNotConfigured(str(exc)) from None
+    return PROVIDERS[connection.provider](settings)
+
+
+@transaction.atomic
+def psa_connection_save(
+    *,
+    account: Account,
+    site_url: str,
+    company_id: str,
+    public_key: str,
+    client_id: str,
+    private_key: str | None = None,
+    provider: str = PsaConnection.Provider.CONNECTWISE,
+    codebase: str = DEFAULT_CODEBASE,
+    board_id: int | None = None,
+    notify_customer: bool = False,
+) -> PsaConnection:
+    """Create or replace the account's connection. The private key may be left out to keep the stored one."""
+    if provider not in PROVIDERS:
+        raise InvalidInput(f"Unknown PSA provider {provider!r}.", field="provider")
+    codebase = (codebase or DEFAULT_CODEBASE).strip()
+    if not CODEBASE.fullmatch(codebase):
+        raise InvalidInput("A codebase looks like v4_6_release/.", field="codebase")
+    connection = PsaConnection.objects.select_for_update().filter(account=account).first() or PsaConnection(
+        account=account
+    )
+    if private_key:
+        connection.set_private_key(private_key)
+    elif not connection.has_private_key:
+        raise InvalidInput("A private key is required.", field="private_key")
+    connection.provider = provider
+    connection.site_url = normalise_site_url(site_url)
+    connection.company_id = company_id.strip()
+    connection.public_key = public_key.strip()
+    connection.client_id = client_id.strip()
+    connection.codebase = codebase if codebase.endswith("/") else f"{codebase}/"
+    connection.board_id = board_id
+    connection.notify_customer = notify_customer
+    connection.save()
+    return connection
+
+
+@dataclass(frozen=True)
+class ConnectionCheck:
+    ok: bool
+    message: str
+    code: str = ""
+
+
+def psa_connection_test(*, connection: PsaConnection) -> ConnectionCheck:
+    """Call the PSA with the stored credentials (and the board, when one is set) and say what happened."""
+    try:
+        provider = provider_for(connection)
+        version = provider.check_credentials()
+        detail = ""
+        if connection.board_id:
+            active = [status for status in provider.list_board_statuses(connection.board_id) if not status.inactive]
+            detail = f"; board {connection.board_id} has {len(active)} active statuses"
+    except (PsaError, DomainError) as exc:
+        return ConnectionCheck(False, exc.message, exc.code)
+    return ConnectionCheck(True, f"Connected to {version}{detail}.")
+
+
+def board_statuses(connection: PsaConnection | None) -> list[BoardStatus] | None:
+    """The board's active statuses, or None when they cannot be read (no board, PSA unreachable)."""
+    if connection is None or not connection.board_id:
+        return None
+    try:
+        statuses = provider_for(connection).list_board_statuses(connection.board_id)
+    except (PsaError, DomainError):
+        return None
+    return [status for status in statuses if not status.inactive]
