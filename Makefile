@@ -13,11 +13,15 @@ $(STAMP): requirements.txt
 
 install: $(STAMP)
 
-## make run: the app on its embedded defaults (SQLite, local-memory cache, eager tasks) at http://127.0.0.1:8000
+## make run: the app on its embedded defaults (SQLite, local-memory cache, eager tasks, offline drafting) at
+## http://127.0.0.1:8000, with the ConnectWise simulator on 127.0.0.1:8765 holding the demo tickets
+run: export FLOWPILOT_PSA_ALLOW_PRIVATE_HOSTS = 1
 run: $(STAMP)
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py seed_demo
-	@echo "FlowPilot is starting at http://127.0.0.1:8000/ (Ctrl-C stops it)"
+	@echo "FlowPilot is starting at http://127.0.0.1:8000/ — sign in as demo / flowpilot-demo (Ctrl-C stops it)"
+	@trap 'kill $$simulator 2>/dev/null' EXIT INT TERM; \
+	$(PY) manage.py cw_simulator --port 8765 & simulator=$$!; \
 	$(PY) manage.py runserver 127.0.0.1:8000
 
 ## make test: lint, then the whole suite (on PostgreSQL and Redis when DATABASE_URL / REDIS_URL are set)

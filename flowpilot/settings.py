@@ -110,8 +110,13 @@ CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# An unacknowledged task (its worker died) is redelivered after this long on the Redis broker.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT_SECONDS", 3600)}
+# A task whose worker died unacknowledged is redelivered once it is this old, by a sweep every
+# `unacked_restore_interval` seconds (Redis broker; kombu's own default sweep is every 100 s).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT_SECONDS", 3600),
+    "unacked_restore_interval": env_int("CELERY_UNACKED_RESTORE_INTERVAL_SECONDS", 10),
+    "unacked_restore_throttle": 1,
+}
 # Posting to the PSA: retries back off from this many seconds (doubling), never sooner than Retry-After.
 FLOWPILOT_POST_RETRY_BASE_SECONDS = env_float("FLOWPILOT_POST_RETRY_BASE_SECONDS", 1.0)
 

@@ -50,7 +50,7 @@ class ClaudeStub:
         self.replies.extend(replies)
 
     def start(self) -> "ClaudeStub":
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
         return self
 

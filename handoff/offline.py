@@ -62,23 +62,27 @@ def _resolution_sections(bundle: dict) -> list[str]:
 def _root_cause(fix: dict | None) -> str:
     if not fix or fix["outcome"] in ("dismissed", "applied_failed"):
         return "Not determined yet."
-    return _sentence(fix["description"]) if fix["description"] else "Identified during troubleshooting; see below."
+    if fix["outcome"] == "proposed":
+        return "Not confirmed yet; the findings above point to the recommended change below."
+    return "Identified from the findings above, and addressed by the change described below."
 
 
 def _resolution(fix: dict | None) -> str:
     if not fix or fix["outcome"] == "dismissed":
         return "No fix has been applied yet; we are continuing to investigate."
     applied = f'We applied the fix "{_clause(fix["title"])}"'
+    details = f" {_sentence(fix['description'])}" if fix["description"] else ""
     return {
-        "applied_success": f"{applied} and it resolved the problem. If it comes back, reply to this ticket and "
-        "we will pick it up.",
+        "applied_success": f"{applied} and it resolved the problem.{details} If it comes back, reply to this "
+        "ticket and we will pick it up.",
         "applied_partial": _with_notes(f"{applied} and it partly resolved the problem.", fix)
         + " We are continuing to work on what remains.",
-        "applied_pending": f"{applied}. The result is pending verification: we will confirm with you that it "
-        "worked before closing this ticket.",
+        "applied_pending": f"{applied}.{details} The result is pending verification: we will confirm with you "
+        "that it worked before closing this ticket.",
         "applied_failed": _with_notes(f"{applied}, but it did not resolve the problem.", fix)
         + " We are continuing to investigate.",
-        "proposed": f"Recommended next: {_clause(fix['title'])}. We will agree the change with you before making it.",
+        "proposed": f"Recommended next: {_clause(fix['title'])}.{details} We will agree the change with you "
+        "before making it.",
     }[fix["outcome"]]
 
 

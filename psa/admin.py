@@ -74,7 +74,9 @@ class PsaConnectionAdmin(AccountScopedAdmin):
     def save_model(self, request, obj, form, change):
         data = {key: value for key, value in form.cleaned_data.items() if key != "account"}
         account = form.cleaned_data.get("account") or account_for(request.user)
-        obj.pk = services.psa_connection_save(account=account, **data).pk
+        saved = services.psa_connection_save(account=account, **data)
+        # The admin logs and names `obj` next: it must be the saved row, account included.
+        obj.pk, obj.account = saved.pk, saved.account
 
     @admin.action(description="Test connection")
     def test_connection(self, request, queryset):

@@ -19,7 +19,10 @@ def normalise_site_url(url: str) -> str:
     """`https://host[:port]` from what an admin typed; refuses paths, credentials and private hosts."""
     allow_private = settings.FLOWPILOT_PSA_ALLOW_PRIVATE_HOSTS
     url = (url or "").strip()
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # an unclosed or invalid [IPv6] host
+        raise _refuse("The site URL must look like https://api-na.myconnectwise.net.") from None
     schemes = ("https", "http") if allow_private else ("https",)
     if parts.scheme.lower() not in schemes or not parts.hostname:
         raise _refuse("The site URL must look like https://api-na.myconnectwise.net.")
@@ -33,7 +36,10 @@ def normalise_site_url(url: str) -> str:
         raise _refuse("The site URL has an invalid port.") from None
     if not allow_private:
         check_public_host(parts.hostname, port or 443)
-    origin = f"{parts.scheme.lower()}://{parts.hostname.lower()}"
+    host = parts.hostname.lower()
+    if ":" in host:  # an IPv6 literal keeps its brackets, or the port cannot be told from the address
+        host = f"[{host}]"
+    origin = f"{parts.scheme.lower()}://{host}"
     return f"{origin}:{port}" if port else origin
 
 

@@ -3,6 +3,9 @@ from django.contrib.auth import authenticate, get_user_model
 from django.core.management import CommandError, call_command
 
 from accounts.models import Account, AccountSettings, Membership
+from handoff.kinds import DraftKind
+from handoff.services import handoff_post
+from psa.models import PsaConnection
 from sessions.management.commands.seed_demo import DEMO_ACCOUNT
 from sessions.models import DiagnosticCheck, Fact, ScriptGeneration, ScriptTemplate, Session, SuggestedFix
 
@@ -80,3 +83,25 @@ class TestSeedDemo:
         out = capsys.readouterr().out
         assert "already exists" in out
         assert "engineer 'demo'" in out
+
+    def test_with_the_private_hosts_opt_in_the_demo_posts_to_the_simulator(self, db, settings, simulator, capsys):
+        settings.FLOWPILOT_PSA_ALLOW_PRIVATE_HOSTS = True
+        call_command("seed_demo", "--simulator-url", simulator.url)
+        account = Account.objects.get(name=DEMO_ACCOUNT)
+        session = Session.objects.get(account=account, psa_ticket_id=48213)
+        engineer = User.objects.get(username="demo")
+
+        handoff = handoff_post(
+            session=session, kind=DraftKind.RESOLUTION_NOTE, markdown="## Problem\n\nx", user=engineer
+        )
+
+        assert handoff.state == "succeeded"
+        assert (handoff.verified_status_name, handoff.status_verified) == ("Resolved", True)
+        assert len(simulator.notes_for(48213)) == 1
+        assert f"posts to the ConnectWise simulator at {simulator.url}" in capsys.readouterr().out
+
+    def test_without_the_opt_in_it_says_why_there_is_no_psa_connection(self, db, capsys):
+        call_command("seed_demo")
+
+        assert not PsaConnection.objects.exists()
+        assert "FLOWPILOT_PSA_ALLOW_PRIVATE_HOSTS=1" in capsys.readouterr().out

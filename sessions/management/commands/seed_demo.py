@@ -1,10 +1,20 @@
 """A demo tenant to explore FlowPilot with: logins, realistic script templates and sessions."""
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accounts.models import Account, Membership
-from accounts.services import account_create, member_create
+from accounts.services import account_create, account_settings_update, member_create
+from psa.services import psa_connection_save
+from psa.simulator import (
+    SIMULATOR_CLIENT_ID,
+    SIMULATOR_COMPANY_ID,
+    SIMULATOR_HOST,
+    SIMULATOR_PORT,
+    SIMULATOR_PRIVATE_KEY,
+    SIMULATOR_PUBLIC_KEY,
+)
 from sessions import services
 from sessions.models import DiagnosticCheck, Fact, SuggestedFix
 
@@ -12,6 +22,8 @@ DEMO_ACCOUNT = "Northwind IT (demo)"
 DEMO_PASSWORD = "flowpilot-demo"
 DEMO_ADMIN = "demo-admin"
 DEMO_ENGINEER = "demo"
+DEMO_BOARD_ID = 1  # the simulator's "Help Desk" board
+DEMO_TARGET_STATUSES = {"cw_resolved_status_id": 5, "cw_escalated_status_id": 4}  # Resolved, Escalated - Tier 2
 
 TEMPLATES = [
     {
@@ -192,12 +204,21 @@ class Command(BaseCommand):
         "Create the demo account, its logins, script templates and sessions (once; re-running only prints the logins)."
     )
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--simulator-url",
+            default=f"http://{SIMULATOR_HOST}:{SIMULATOR_PORT}",
+            help="The ConnectWise simulator the demo account posts to (manage.py cw_simulator).",
+        )
+
     def handle(self, *args, **options):
-        if Account.objects.filter(name=DEMO_ACCOUNT).exists():
+        account = Account.objects.filter(name=DEMO_ACCOUNT).first()
+        if account:
             self.stdout.write("The demo account already exists.")
         else:
-            self._seed()
+            account = self._seed()
             self.stdout.write(self.style.SUCCESS(f"Created the demo account {DEMO_ACCOUNT!r}."))
+        self._connect_simulator(account, options["simulator_url"])
         self.stdout.write(
             f"Demo logins (password {DEMO_PASSWORD!r}): engineer {DEMO_ENGINEER!r}, account admin {DEMO_ADMIN!r}."
         )
@@ -223,3 +244,24 @@ class Command(BaseCommand):
             fix = services.fix_set(session=session, user=engineer, **spec["fix"])
             if "outcome" in spec:
                 services.fix_record_outcome(fix=fix, outcome=spec["outcome"])
+        return account
+
+    def _connect_simulator(self, account, simulator_url: str) -> None:
+        """Point the demo account's PSA connection at the simulator, so a first post works."""
+        if not settings.FLOWPILOT_PSA_ALLOW_PRIVATE_HOSTS:
+            self.stdout.write(
+                "Demo PSA connection skipped: the simulator runs on 127.0.0.1, which FlowPilot only calls "
+                "with FLOWPILOT_PSA_ALLOW_PRIVATE_HOSTS=1 (make run sets it)."
+            )
+            return
+        psa_connection_save(
+            account=account,
+            site_url=simulator_url,
+            company_id=SIMULATOR_COMPANY_ID,
+            public_key=SIMULATOR_PUBLIC_KEY,
+            private_key=SIMULATOR_PRIVATE_KEY,
+            client_id=SIMULATOR_CLIENT_ID,
+            board_id=DEMO_BOARD_ID,
+        )
+        account_settings_update(account=account, changes=DEMO_TARGET_STATUSES)
+        self.stdout.write(f"The demo account posts to the ConnectWise simulator at {simulator_url}.")

@@ -1,0 +1,103 @@
+"""The rules beneath Confirm & post: exactly one note per handoff, resuming where a run stopped."""
+
+import pytest
+
+from handoff import services
+from handoff.kinds import DraftKind
+from handoff.models import Handoff
+from handoff.tasks import MAX_BACKOFF_SECONDS, retry_countdown
+from psa.providers.base import NoteKind
+from psa.writeback import find_posted_note
+
+TEXT = "## Problem\n\nA.\n\n## What we confirmed\n\n- B\n\n## Root cause\n\nC.\n\n## Resolution\n\nD."
+
+
+class WorkerDied(BaseException):
+    """Stands in for SIGKILL: nothing after it runs, not even `except Exception` handlers."""
+
+
+def test_a_run_that_died_after_the_note_resumes_without_posting_again(
+    session_a, bob, psa_connected, simulator, monkeypatch
+):
+    def die(*args, **kwargs):
+        raise WorkerDied
+
+    monkeypatch.setattr(services, "_enqueue", lambda handoff: None)  # run it by hand below
+    handoff = services.handoff_post(session=session_a, kind=DraftKind.RESOLUTION_NOTE, markdown=TEXT, user=bob)
+    monkeypatch.setattr(services, "transition_and_verify", die)
+    with pytest.raises(WorkerDied):
+        services.handoff_run(handoff_id=handoff.pk)
+    assert Handoff.objects.get(pk=handoff.pk).note_id == simulator.notes_for(1001)[0]["id"]
+
+    monkeypatch.undo()
+    finished = services.handoff_run(handoff_id=handoff.pk)
+
+    assert finished.state == "succeeded"
+    assert finished.attempts == 2
+    assert len(simulator.notes_for(1001)) == 1
+
+
+def test_a_note_whose_answer_was_lost_is_found_on_the_ticket_not_posted_again(
+    session_a, bob, psa_connected, simulator, monkeypatch
+):
+    monkeypatch.setattr(services, "_enqueue", lambda handoff: None)
+    handoff = services.handoff_post(session=session_a, kind=DraftKind.RESOLUTION_NOTE, markdown=TEXT, user=bob)
+    Handoff.objects.filter(pk=handoff.pk).update(attempts=1)  # an earlier attempt died before recording its note
+    simulator.set_faults(drop_connection={"count": 1, "after_apply": True, "methods": ["POST"]})
+    with pytest.raises(Exception, match="dropped"):
+        services.handoff_run(handoff_id=handoff.pk)
+
+    finished = services.handoff_run(handoff_id=handoff.pk)
+
+    assert finished.state == "succeeded"
+    assert finished.note_id == simulator.notes_for(1001)[0]["id"]
+    assert len(simulator.notes_for(1001)) == 1
+
+
+def test_finding_a_posted_note_matches_text_and_kind(psa_connected, simulator):
+    from psa.services import provider_for
+
+    provider = provider_for(psa_connected)
+    provider.post_note(1001, text="Other text", kind=NoteKind.RESOLUTION)
+    internal = provider.post_note(1001, text=TEXT, kind=NoteKind.INTERNAL)
+
+    assert find_posted_note(provider, 1001, text=TEXT, kind=NoteKind.RESOLUTION) is None
+    assert find_posted_note(provider, 1001, text=TEXT + "\n", kind=NoteKind.INTERNAL).id == internal.id
+
+
+def test_a_failed_handoff_with_a_note_on_the_ticket_must_be_retried_not_posted_again(
+    session_a, bob, psa_connected, simulator
+):
+    simulator.set_faults(silent_status_rejection=True)
+    services.handoff_post(session=session_a, kind=DraftKind.RESOLUTION_NOTE, markdown=TEXT, user=bob)
+
+    with pytest.raises(services.DomainError) as refused:
+        services.handoff_post(session=session_a, kind=DraftKind.RESOLUTION_NOTE, markdown=TEXT + " edited", user=bob)
+
+    assert refused.value.code == "handoff_needs_retry"
+    assert len(simulator.notes_for(1001)) == 1
+
+
+def test_the_handoff_records_the_draft_it_came_from(session_a, bob, psa_connected, model_off):
+    from handoff.drafting import draft_generate
+
+    draft = draft_generate(session_id=session_a.pk, kind=DraftKind.RESOLUTION_NOTE)
+
+    handoff = services.handoff_post(session=session_a, kind=DraftKind.RESOLUTION_NOTE, markdown=TEXT, user=bob)
+
+    assert handoff.draft == draft
+    assert (handoff.drafted_markdown, handoff.drafted_state_version) == (draft.markdown, draft.state_version)
+    assert handoff.markdown == TEXT
+    assert handoff.created_by == bob
+
+
+@pytest.mark.parametrize(
+    ("retries", "retry_after", "expected"),
+    [(0, None, 0.01), (3, None, 0.08), (0, 7.0, 7.0), (2, 0.0, 0.04), (30, None, MAX_BACKOFF_SECONDS)],
+)
+def test_retries_back_off_and_honour_retry_after(retries, retry_after, expected):
+    assert retry_countdown(retries, retry_after) == pytest.approx(expected)
+
+
+def test_a_huge_retry_after_is_capped():
+    assert retry_countdown(0, 86_400) == MAX_BACKOFF_SECONDS * 5

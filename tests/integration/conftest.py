@@ -1,0 +1,109 @@
+"""A real Celery worker process for integration tests, on PostgreSQL and the Redis broker.
+
+The worker is `celery -A flowpilot worker` in a subprocess, pointed at this test run's database and
+at a queue of its own, so parallel test workers never take each other's tasks. It needs a database
+two processes can share, and a broker: PostgreSQL and Redis, as `.ci/run` provides. Locally, with
+nothing set, these tests are skipped with that reason; under CI a missing service fails them.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from flowpilot.celery import app
+
+ROOT = Path(__file__).resolve().parents[2]
+VISIBILITY_TIMEOUT_SECONDS = 2
+
+
+def _require_services():
+    missing = []
+    if connection.vendor != "postgresql":
+        missing.append("PostgreSQL (DATABASE_URL)")
+    if not settings.CELERY_BROKER_URL:
+        missing.append("a broker (REDIS_URL or CELERY_BROKER_URL)")
+    if not missing:
+        return
+    reason = f"a real Celery worker needs {' and '.join(missing)}; .ci/run provides them"
+    if os.environ.get("CI"):
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+class Worker:
+    """Start, kill and restart `celery worker` processes consuming one queue."""
+
+    def __init__(self, queue: str):
+        self.queue = queue
+        self.process: subprocess.Popen | None = None
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": _database_url(),
+            "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+            "REDIS_URL": settings.REDIS_URL,
+            "FLOWPILOT_ENCRYPTION_KEY": settings.FLOWPILOT_ENCRYPTION_KEY,
+            "FLOWPILOT_PSA_ALLOW_PRIVATE_HOSTS": "1",
+            "FLOWPILOT_POST_RETRY_BASE_SECONDS": "0.2",
+            "CELERY_VISIBILITY_TIMEOUT_SECONDS": str(VISIBILITY_TIMEOUT_SECONDS),
+            "CELERY_UNACKED_RESTORE_INTERVAL_SECONDS": "1",
+            "DEBUG": "1",
+        }
+
+    def start(self) -> "Worker":
+        command = [sys.executable, "-m", "celery", "-A", "flowpilot", "worker", "-P", "solo", "-Q", self.queue]
+        command += ["--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "WARNING"]
+        self.process = subprocess.Popen(command, cwd=ROOT, env=self.env)
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL: no warm shutdown, no ack, the task stays unacknowledged on the broker."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@pytest.fixture
+def celery_worker(transactional_db):
+    """Tasks go to a real worker process on a queue of this test's own."""
+    _require_services()
+    queue = f"flowpilot-test-{uuid.uuid4().hex[:12]}"
+    app.conf.task_always_eager = False
+    app.conf.task_default_queue = queue
+    worker = Worker(queue).start()
+    try:
+        yield worker
+    finally:
+        worker.stop()
+        app.conf.task_always_eager = True
+        app.conf.task_default_queue = "celery"
+
+
+def wait_for(predicate, *, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"Timed out after {timeout}s waiting for {what}")
