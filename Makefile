@@ -26,7 +26,7 @@ run: $(STAMP)
 
 ## make test: lint, then the whole suite (on PostgreSQL and Redis when DATABASE_URL / REDIS_URL are set)
 test: $(STAMP) lint
-	$(PY) -m pytest -n 2 --dist loadfile -q
+	$(PY) -m pytest -n 2 --dist loadfile -q -rs
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -161,3 +161,26 @@ def test_she_adds_a_template_with_parameters(alice_web, account_a):
         parameters_schema=json.dumps(PARAMETER_SCHEMA),
     )
     assert alice_web.post(reverse("admin:ai_sessions_scripttemplate_add"), form).status_code == 302
+
+
+def test_drafts_and_handoffs_are_read_only_and_scoped_in_admin(client, alice, charlie, session_a, psa_connected):
+    from django.urls import reverse
+
+    from handoff.kinds import DraftKind
+    from handoff.models import Handoff
+    from handoff.services import handoff_post
+
+    handoff = handoff_post(session=session_a, kind=DraftKind.ESCALATION_PACKAGE, markdown="## Problem\n\nx", user=alice)
+    change_url = reverse("admin:handoff_handoff_change", args=[handoff.pk])
+
+    client.force_login(alice)
+    assert client.get(reverse("admin:handoff_handoff_changelist")).status_code == 200
+    page = client.get(change_url)
+    assert page.status_code == 200
+    assert b'name="markdown"' not in page.content  # shown, not editable
+    assert client.post(change_url, {"markdown": "changed"}).status_code == 403
+    assert Handoff.objects.get(pk=handoff.pk).markdown == "## Problem\n\nx"
+
+    client.force_login(charlie)
+    assert client.get(change_url).status_code == 404
+    assert str(handoff.pk) not in client.get(reverse("admin:handoff_handoff_changelist")).content.decode()

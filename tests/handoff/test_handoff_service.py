@@ -101,3 +101,19 @@ def test_retries_back_off_and_honour_retry_after(retries, retry_after, expected)
 
 def test_a_huge_retry_after_is_capped():
     assert retry_countdown(0, 86_400) == MAX_BACKOFF_SECONDS * 5
+
+
+def test_a_rejection_fails_the_handoff_with_the_psas_own_message(session_a, bob, psa_connected, monkeypatch):
+    from psa.providers.base import PsaValidationError
+    from psa.providers.connectwise import ConnectWiseProvider
+
+    def rejected(*args, **kwargs):
+        raise PsaValidationError("ServiceNote object is invalid: text may not be longer than 4000 characters")
+
+    monkeypatch.setattr(ConnectWiseProvider, "post_note", rejected)
+
+    handoff = services.handoff_post(session=session_a, kind=DraftKind.RESOLUTION_NOTE, markdown=TEXT, user=bob)
+
+    assert (handoff.state, handoff.error_code) == ("failed", "psa_rejected")
+    assert "may not be longer than 4000 characters" in handoff.error_message
+    assert handoff.markdown == TEXT
