@@ -98,7 +98,8 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "flowpilot",
+            # Deployments sharing one Redis keep apart with their own prefix.
+            "KEY_PREFIX": env_str("FLOWPILOT_CACHE_KEY_PREFIX", "flowpilot"),
         }
     }
 else:

@@ -49,13 +49,19 @@ class ClaudeStub:
         """Queue replies: {"text": …}, {"status": 529, "body": {…}}, {"delay": seconds, "text": …}."""
         self.replies.extend(replies)
 
+    def serve_forever(self) -> None:
+        self._server.serve_forever(poll_interval=0.05)
+
     def start(self) -> "ClaudeStub":
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread = threading.Thread(target=self.serve_forever, daemon=True)
         self._thread.start()
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
+        if self._thread is not None:  # shutdown() waits for a serving loop: only ask a running one
+            self._server.shutdown()
+            self._thread.join()
+            self._thread = None
         self._server.server_close()
 
     def __enter__(self) -> "ClaudeStub":

@@ -24,7 +24,7 @@ class PreviewSerializer(serializers.Serializer):
 
 
 class PendingSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=["pending"])
+    status = serializers.CharField(help_text='Always "pending": ask again in a moment.')
 
 
 def preview_data(preview, session) -> dict:

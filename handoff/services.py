@@ -7,8 +7,10 @@ a note whose answer was lost.
 """
 
 import logging
+import uuid
+from contextlib import contextmanager
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
@@ -147,8 +149,39 @@ def handoff_retry(*, handoff: Handoff) -> Handoff:
 # Running a handoff (the Celery task's body)
 
 
-def handoff_run(*, handoff_id) -> Handoff:
-    """One attempt. Transient PSA errors propagate for the task to retry; others fail the handoff."""
+@contextmanager
+def _exclusive_run(handoff_id):
+    """True when no other process is running this handoff. A PostgreSQL advisory lock belongs to its
+    connection, so a worker that dies releases it at once; elsewhere (SQLite, one process) always True."""
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    key = uuid.UUID(str(handoff_id)).int >> 65  # 63 bits: a positive bigint
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+        acquired = cursor.fetchone()[0]
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+
+
+def handoff_run(*, handoff_id) -> Handoff | None:
+    """One attempt. Transient PSA errors propagate for the task to retry; others fail the handoff.
+
+    None when another process is running this handoff right now (a duplicate delivery): that run
+    finishes it, or its own task is redelivered if its worker dies.
+    """
+    with _exclusive_run(handoff_id) as exclusive:
+        if not exclusive:
+            logger.info("Handoff %s is already being run elsewhere; dropping this duplicate delivery", handoff_id)
+            return None
+        return _run(handoff_id)
+
+
+def _run(handoff_id) -> Handoff:
     handoff = _begin_attempt(handoff_id)
     if handoff.state != Handoff.State.POSTING:
         return handoff  # already finished (a redelivered task): nothing to do

@@ -184,3 +184,16 @@ def psa_connected(settings, account_a, simulator):
         changes={"cw_resolved_status_id": RESOLVED_STATUS_ID, "cw_escalated_status_id": ESCALATED_STATUS_ID},
     )
     return connection
+
+
+def require_postgresql(what: str) -> None:
+    """Row locks and advisory locks are PostgreSQL's: on SQLite the test is skipped with the reason,
+    and under CI (which runs on PostgreSQL) a missing PostgreSQL fails it instead."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return
+    reason = f"{what} needs PostgreSQL (set DATABASE_URL, or run .ci/run)"
+    if os.environ.get("CI"):
+        pytest.fail(reason)
+    pytest.skip(reason)

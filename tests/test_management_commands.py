@@ -105,3 +105,29 @@ class TestSeedDemo:
 
         assert not PsaConnection.objects.exists()
         assert "FLOWPILOT_PSA_ALLOW_PRIVATE_HOSTS=1" in capsys.readouterr().out
+
+
+def test_claude_stub_serves_drafts_the_sdk_accepts(monkeypatch, capsys):
+    import anthropic
+
+    from handoff.claude_stub import ClaudeStub
+
+    served = []
+
+    def serve_until_ctrl_c(stub):
+        served.append(stub)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ClaudeStub, "serve_forever", serve_until_ctrl_c)
+
+    call_command("claude_stub", "--port", "0")
+
+    assert "ANTHROPIC_BASE_URL=http://127.0.0.1:" in capsys.readouterr().out
+    monkeypatch.undo()
+    with ClaudeStub() as stub:
+        client = anthropic.Anthropic(api_key="k", base_url=stub.url, max_retries=0)
+        answer = client.messages.create(
+            model="claude-sonnet-5-5", max_tokens=50, messages=[{"role": "user", "content": "escalation package"}]
+        )
+    assert answer.content[0].text.startswith("## Problem")
+    assert len(served) == 1

@@ -8,6 +8,7 @@ from handoff.models import Handoff
 from handoff.tasks import MAX_BACKOFF_SECONDS, retry_countdown
 from psa.providers.base import NoteKind
 from psa.writeback import find_posted_note
+from tests.conftest import require_postgresql
 
 TEXT = "## Problem\n\nA.\n\n## What we confirmed\n\n- B\n\n## Root cause\n\nC.\n\n## Resolution\n\nD."
 
@@ -117,3 +118,34 @@ def test_a_rejection_fails_the_handoff_with_the_psas_own_message(session_a, bob,
     assert (handoff.state, handoff.error_code) == ("failed", "psa_rejected")
     assert "may not be longer than 4000 characters" in handoff.error_message
     assert handoff.markdown == TEXT
+
+
+def test_a_duplicate_delivery_while_another_run_holds_the_handoff_posts_nothing(
+    session_a, bob, psa_connected, simulator, monkeypatch
+):
+    from django.db import connection
+
+    require_postgresql("The advisory lock between runs")
+    import uuid
+
+    import psycopg
+
+    monkeypatch.setattr(services, "_enqueue", lambda handoff: None)
+    handoff = services.handoff_post(session=session_a, kind=DraftKind.RESOLUTION_NOTE, markdown=TEXT, user=bob)
+    other = psycopg.connect(
+        host=connection.settings_dict["HOST"] or "127.0.0.1",
+        port=connection.settings_dict["PORT"] or 5432,
+        user=connection.settings_dict["USER"],
+        dbname=connection.settings_dict["NAME"],
+        autocommit=True,
+    )
+    try:
+        other.execute("SELECT pg_advisory_lock(%s)", [uuid.UUID(str(handoff.pk)).int >> 65])
+
+        assert services.handoff_run(handoff_id=handoff.pk) is None
+        assert simulator.notes_for(1001) == []
+    finally:
+        other.close()  # like a worker dying: the lock goes with its connection
+
+    assert services.handoff_run(handoff_id=handoff.pk).state == "succeeded"
+    assert len(simulator.notes_for(1001)) == 1

@@ -47,7 +47,7 @@ def _database_url() -> str:
 class Worker:
     """Start, kill and restart `celery worker` processes consuming one queue."""
 
-    def __init__(self, queue: str):
+    def __init__(self, queue: str, extra_env: dict | None = None):
         self.queue = queue
         self.process: subprocess.Popen | None = None
         self.env = {
@@ -55,12 +55,14 @@ class Worker:
             "DATABASE_URL": _database_url(),
             "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
             "REDIS_URL": settings.REDIS_URL,
+            "FLOWPILOT_CACHE_KEY_PREFIX": settings.CACHES["default"].get("KEY_PREFIX", ""),
             "FLOWPILOT_ENCRYPTION_KEY": settings.FLOWPILOT_ENCRYPTION_KEY,
             "FLOWPILOT_PSA_ALLOW_PRIVATE_HOSTS": "1",
             "FLOWPILOT_POST_RETRY_BASE_SECONDS": "0.2",
             "CELERY_VISIBILITY_TIMEOUT_SECONDS": str(VISIBILITY_TIMEOUT_SECONDS),
             "CELERY_UNACKED_RESTORE_INTERVAL_SECONDS": "1",
             "DEBUG": "1",
+            **(extra_env or {}),
         }
 
     def start(self) -> "Worker":
@@ -84,13 +86,19 @@ class Worker:
 
 
 @pytest.fixture
-def celery_worker(transactional_db):
+def worker_env():
+    """Extra environment for the worker process; a test overrides this fixture to add to it."""
+    return {}
+
+
+@pytest.fixture
+def celery_worker(transactional_db, worker_env):
     """Tasks go to a real worker process on a queue of this test's own."""
     _require_services()
     queue = f"flowpilot-test-{uuid.uuid4().hex[:12]}"
     app.conf.task_always_eager = False
     app.conf.task_default_queue = queue
-    worker = Worker(queue).start()
+    worker = Worker(queue, worker_env).start()
     try:
         yield worker
     finally:

@@ -8,6 +8,7 @@ from django.db.utils import OperationalError
 
 from sessions import services
 from sessions.models import SuggestedFix
+from tests.conftest import require_postgresql
 
 
 def test_the_database_refuses_a_second_active_fix(fix_a):
@@ -34,10 +35,7 @@ def test_superseded_fixes_stay_for_the_record(fix_a, bob):
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_fixes_leave_exactly_one_active(account_a, bob):
-    if connection.vendor == "sqlite":
-        # SQLite has one writer at a time and no row locks; concurrency is PostgreSQL's test (CI).
-        assert not connection.features.has_select_for_update
-        return
+    require_postgresql("Racing writers on row locks")
     session = services.session_create(account=account_a, user=bob, title="Race")
     errors = []
 
