@@ -1,10 +1,12 @@
 """Drafts (one row per generation, with its cost) and handoffs (one per Confirm & post)."""
 
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from handoff.kinds import DraftKind
 from sessions.models import Session
@@ -54,6 +56,8 @@ class Handoff(models.Model):
         FAILED = "failed", "Failed"
 
     ACTIVE_STATES = (State.QUEUED, State.POSTING)
+    # An active handoff untouched this long lost its task (a broker that dropped it): it may be retried.
+    STALE_AFTER = timedelta(minutes=15)
     MAX_MARKDOWN = 20_000
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -65,6 +69,7 @@ class Handoff(models.Model):
     drafted_state_version = models.PositiveIntegerField(null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
     outcome = models.CharField(max_length=16, choices=Session.ClosedAs.choices, blank=True, default="")
@@ -100,3 +105,8 @@ class Handoff(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.state in (self.State.SUCCEEDED, self.State.FAILED)
+
+    @property
+    def may_retry(self) -> bool:
+        stale = self.state in self.ACTIVE_STATES and self.updated_at < timezone.now() - self.STALE_AFTER
+        return self.state == self.State.FAILED or stale

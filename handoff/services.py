@@ -98,13 +98,13 @@ def _create_handoff(*, session: Session, kind: DraftKind, markdown: str, user) -
     if locked.psa_ticket_id is None:
         handoff.save()
         return _succeed(handoff, locked)
-    connection = PsaConnection.objects.filter(account_id=locked.account_id).first()
-    if connection is None:
+    psa_connection = PsaConnection.objects.filter(account_id=locked.account_id).first()
+    if psa_connection is None:
         raise psa_services.PsaNotConfigured(
             f"Ticket {locked.ticket_ref} cannot be updated: this account has no PSA connection. "
             "An admin can add one in the admin under PSA connections.",
         )
-    handoff.provider = connection.provider
+    handoff.provider = psa_connection.provider
     handoff.target_status_id = _target_status_id(locked.account, kind)
     handoff.save()
     return handoff
@@ -127,18 +127,21 @@ def _enqueue(handoff: Handoff) -> None:
 
 
 def handoff_retry(*, handoff: Handoff) -> Handoff:
-    """Run a failed handoff again with its kept text; it resumes at the step that failed."""
+    """Run a failed handoff again with its kept text; it resumes at the step that failed. A handoff
+    whose task was lost (active, untouched for `Handoff.STALE_AFTER`) may be retried too."""
     try:
         with transaction.atomic():
             locked = Handoff.objects.select_for_update().select_related("session").get(pk=handoff.pk)
-            if locked.state != Handoff.State.FAILED:
-                raise DomainError("Only a failed handoff can be retried.", code="handoff_not_failed")
+            if not locked.may_retry:
+                raise DomainError(
+                    "Only a failed handoff (or one stuck for 15 minutes) can be retried.", code="handoff_not_failed"
+                )
             if not locked.session.is_open:
                 raise DomainError("This session is already closed.", code="session_closed")
             locked.state = Handoff.State.QUEUED
             locked.error_code = locked.error_message = ""
             locked.finished_at = None
-            locked.save(update_fields=["state", "error_code", "error_message", "finished_at"])
+            locked.save(update_fields=["state", "error_code", "error_message", "finished_at", "updated_at"])
     except IntegrityError:
         raise DomainError(IN_PROGRESS, code="handoff_in_progress") from None
     _enqueue(locked)
@@ -212,11 +215,11 @@ def _run(handoff_id) -> Handoff:
 
 
 def handoff_give_up(*, handoff_id, code: str, message: str) -> Handoff:
-    """Transient errors outlasted the retries: the handoff fails, with its text kept for a retry."""
+    """Transient errors outlasted the retries (or the run broke): the handoff fails, its text kept."""
     handoff = Handoff.objects.get(pk=handoff_id)
     if handoff.is_finished:
         return handoff
-    return _fail(handoff, code, f"{message} (gave up after {handoff.attempts} attempts)")
+    return _fail(handoff, code, message)
 
 
 def _begin_attempt(handoff_id) -> Handoff:
@@ -226,7 +229,7 @@ def _begin_attempt(handoff_id) -> Handoff:
             return handoff
         handoff.state = Handoff.State.POSTING
         handoff.attempts += 1
-        handoff.save(update_fields=["state", "attempts"])
+        handoff.save(update_fields=["state", "attempts", "updated_at"])
     return handoff
 
 
@@ -248,7 +251,7 @@ def _post_note_once(provider, handoff: Handoff) -> None:
         )
     handoff.note_id = note.id
     # Committed on its own, at once: from here on no attempt posts this handoff's note again.
-    Handoff.objects.filter(pk=handoff.pk).update(note_id=note.id)
+    Handoff.objects.filter(pk=handoff.pk).update(note_id=note.id, updated_at=timezone.now())
 
 
 def _notify(handoff: Handoff, kind: NoteKind) -> bool:
@@ -256,7 +259,9 @@ def _notify(handoff: Handoff, kind: NoteKind) -> bool:
 
 
 def _record_error(handoff: Handoff, code: str, message: str) -> None:
-    Handoff.objects.filter(pk=handoff.pk).update(error_code=code, error_message=message[:2000])
+    Handoff.objects.filter(pk=handoff.pk).update(
+        error_code=code, error_message=message[:2000], updated_at=timezone.now()
+    )
 
 
 def _succeed(handoff: Handoff, session: Session) -> Handoff:

@@ -1,5 +1,6 @@
 """Celery tasks of the handoff app: ids in, one service call, the retry policy here."""
 
+import logging
 import time
 
 from celery import shared_task
@@ -10,7 +11,12 @@ from handoff.kinds import DraftKind
 from handoff.previews import preview_generate
 from psa.providers.base import PsaTransientError
 
+logger = logging.getLogger(__name__)
+
 MAX_POST_RETRIES = 6
+INTERNAL_ERROR = (
+    "FlowPilot hit an unexpected error while posting. The text is kept: retry, or ask an admin to check the logs."
+)
 MAX_BACKOFF_SECONDS = 60.0
 
 
@@ -36,7 +42,8 @@ def post_handoff(self, handoff_id: str) -> None:
             return
         except PsaTransientError as exc:
             if retries >= self.max_retries:
-                services.handoff_give_up(handoff_id=handoff_id, code=exc.code, message=exc.message)
+                message = f"{exc.message} (gave up after {retries + 1} attempts)"
+                services.handoff_give_up(handoff_id=handoff_id, code=exc.code, message=message)
                 return
             countdown = retry_countdown(retries, exc.retry_after)
             if not self.request.is_eager:
@@ -44,3 +51,8 @@ def post_handoff(self, handoff_id: str) -> None:
             # Eager Celery (the embedded default) cannot schedule a retry: wait here, then run again.
             time.sleep(countdown)
             retries += 1
+        except Exception:
+            # A bug or an outage of our own: never leave the handoff "posting" for ever.
+            logger.exception("Handoff %s broke while posting", handoff_id)
+            services.handoff_give_up(handoff_id=handoff_id, code="internal_error", message=INTERNAL_ERROR)
+            return

@@ -27,7 +27,10 @@ def connection_for(account: Account) -> PsaConnection | None:
 
 def provider_for(connection: PsaConnection) -> PsaProvider:
     """The provider for this connection, after re-checking its site URL and decrypting its key."""
-    check_before_connecting(connection.site_url)
+    try:
+        check_before_connecting(connection.site_url)
+    except InvalidInput as exc:  # the opt-in was turned off, or the host now resolves privately
+        raise PsaNotConfigured(exc.message) from None
     try:
         settings = connection.connection_settings()
     except SecretUnreadable as exc:

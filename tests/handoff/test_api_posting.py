@@ -252,3 +252,12 @@ def test_another_accounts_session_and_handoff_are_404(bob_api, charlie_api, sess
     assert post(charlie_api, session_a).status_code == 404
     assert charlie_api.get(handoff_url(handoff_id)).status_code == 404
     assert charlie_api.post(handoff_url(handoff_id, retry=True), format="json").status_code == 404
+
+
+def test_a_site_url_refused_after_saving_fails_the_handoff_clearly(settings, bob_api, session_a, psa_connected):
+    settings.FLOWPILOT_PSA_ALLOW_PRIVATE_HOSTS = False  # the simulator's 127.0.0.1 is now refused
+
+    body = post(bob_api, session_a).json()
+
+    assert (body["state"], body["error"]["code"]) == ("failed", "psa_not_configured")
+    assert "site URL is not https" in body["error"]["message"]

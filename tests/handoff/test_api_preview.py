@@ -201,3 +201,22 @@ def test_bad_input_is_400(model_off, bob_api, session_a, payload):
     response = bob_api.post(preview_url(session_a), payload, format="json")
 
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    "replies",
+    [
+        [{"status": 500}, {"status": 500}],
+        [{"text": "Sure!"}, {"text": ""}],
+        [{"status": 200, "body": {"nonsense": True}}, {"status": 200, "body": {"nonsense": True}}],
+    ],
+)
+def test_a_misbehaving_model_still_answers_200_with_an_offline_draft(model_on, bob_api, rich_session, replies):
+    model_on.reply_with(*replies)
+
+    response = bob_api.post(preview_url(rich_session), {}, format="json")
+
+    assert response.status_code == 200
+    assert response.json()["drafted_by"] == "offline"
+    assert response.json()["offline_reason"].startswith("Drafted without AI: Claude")
+    assert response.json()["markdown"].startswith("## Problem")

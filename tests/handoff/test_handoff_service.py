@@ -149,3 +149,36 @@ def test_a_duplicate_delivery_while_another_run_holds_the_handoff_posts_nothing(
 
     assert services.handoff_run(handoff_id=handoff.pk).state == "succeeded"
     assert len(simulator.notes_for(1001)) == 1
+
+
+def test_an_unexpected_error_fails_the_handoff_instead_of_leaving_it_posting(
+    session_a, bob, psa_connected, simulator, monkeypatch, caplog
+):
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(services, "transition_and_verify", broken)
+
+    handoff = services.handoff_post(session=session_a, kind=DraftKind.RESOLUTION_NOTE, markdown=TEXT, user=bob)
+
+    assert (handoff.state, handoff.error_code) == ("failed", "internal_error")
+    assert "The text is kept" in handoff.error_message
+    assert "a bug" in caplog.text  # for the admins, not the engineer
+    monkeypatch.undo()
+    assert services.handoff_retry(handoff=handoff).state == "succeeded"
+    assert len(simulator.notes_for(1001)) == 1
+
+
+def test_a_handoff_whose_task_was_lost_can_be_retried_once_stale(session_a, bob, psa_connected, simulator, monkeypatch):
+    monkeypatch.setattr(services, "_enqueue", lambda handoff: None)  # the broker lost the task
+    handoff = services.handoff_post(session=session_a, kind=DraftKind.RESOLUTION_NOTE, markdown=TEXT, user=bob)
+    monkeypatch.undo()
+
+    with pytest.raises(services.DomainError) as too_soon:
+        services.handoff_retry(handoff=handoff)
+    Handoff.objects.filter(pk=handoff.pk).update(updated_at=handoff.updated_at - Handoff.STALE_AFTER)
+    retried = services.handoff_retry(handoff=handoff)
+
+    assert too_soon.value.code == "handoff_not_failed"
+    assert retried.state == "succeeded"
+    assert len(simulator.notes_for(1001)) == 1
