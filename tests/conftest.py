@@ -197,3 +197,29 @@ def require_postgresql(what: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(reason)
     pytest.skip(reason)
+
+
+def post_all_at_once(user, url: str, body: dict, *, count: int = 20) -> list:
+    """`count` API clients of `user` POST the same request released together at a barrier, each in
+    its own thread (and database connection); returns the responses."""
+    import threading
+
+    from django.db import connection
+
+    clients = [api_client_for(user) for _ in range(count)]
+    barrier = threading.Barrier(count)
+    responses = []
+
+    def post(client):
+        barrier.wait()
+        try:
+            responses.append(client.post(url, body, format="json"))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=post, args=(client,)) for client in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return responses

@@ -4,12 +4,9 @@ On PostgreSQL + Redis in CI (`.ci/run`) this exercises the real `cache.add` lock
 it runs on the local-memory cache, whose `add` is atomic too.
 """
 
-import threading
-
-from django.db import connection
 from django.urls import reverse
 
-from tests.conftest import api_client_for
+from tests.conftest import post_all_at_once
 
 THREADS = 20
 
@@ -18,23 +15,8 @@ def test_twenty_concurrent_requests_make_one_model_call(settings, model_on, rich
     settings.FLOWPILOT_PREVIEW_WAIT_SECONDS = 10
     model_on.delay_seconds = 0.5  # long enough for every request to arrive while the first drafts
     url = reverse("api-resolution-preview", args=[rich_session.pk])
-    barrier = threading.Barrier(THREADS)
-    answers = []
-    clients = [api_client_for(bob) for _ in range(THREADS)]
-
-    def request_preview(client):
-        barrier.wait()
-        try:
-            response = client.post(url, {}, format="json")
-            answers.append((response.status_code, response.json()))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=request_preview, args=(client,)) for client in clients]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    responses = post_all_at_once(bob, url, {}, count=THREADS)
+    answers = [(response.status_code, response.json()) for response in responses]
 
     assert model_on.call_count == 1
     assert len(answers) == THREADS

@@ -1,14 +1,12 @@
 """Confirm & post through a real Celery worker process, against the simulator over real HTTP."""
 
-import threading
 import time
 
-from django.db import connection
 from django.urls import reverse
 
 from handoff.models import Handoff
 from sessions.models import Session
-from tests.conftest import RESOLVED_STATUS_ID, api_client_for
+from tests.conftest import RESOLVED_STATUS_ID, post_all_at_once
 from tests.integration.conftest import wait_for
 
 THREADS = 20
@@ -73,27 +71,11 @@ def test_a_worker_killed_between_the_note_and_the_status_change_posts_no_second_
 def test_twenty_simultaneous_posts_make_one_handoff_and_one_note(
     celery_worker, bob, session_a, psa_connected, simulator
 ):
-    clients = [api_client_for(bob) for _ in range(THREADS)]
-    barrier = threading.Barrier(THREADS)
-    answers = []
-
-    def confirm_and_post(client):
-        barrier.wait()
-        try:
-            response = client.post(
-                reverse("api-resolution-post", args=[session_a.pk]), {"markdown": TEXT}, format="json"
-            )
-            answers.append((response.status_code, response.json().get("code")))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=confirm_and_post, args=(client,)) for client in clients]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    url = reverse("api-resolution-post", args=[session_a.pk])
+    responses = post_all_at_once(bob, url, {"markdown": TEXT}, count=THREADS)
+    answers = [(response.status_code, response.json().get("code")) for response in responses]
     (handoff,) = Handoff.objects.filter(session=session_a)
-    wait_for(lambda: finished(clients[0], handoff.pk), timeout=30, what="the handoff")
+    wait_for(lambda: Handoff.objects.get(pk=handoff.pk).is_finished, timeout=30, what="the handoff")
 
     assert sorted(status for status, _ in answers) == [202] + [409] * (THREADS - 1)
     assert {code for status, code in answers if status == 409} <= {"handoff_in_progress", "session_closed"}
