@@ -6,8 +6,20 @@ from rest_framework.authtoken.views import ObtainAuthToken
 
 from accounts.api import AccountSettingsView
 from handoff import api as handoff_api
+from handoff.kinds import DraftKind
 from psa.api import PsaConnectionTestView, PsaConnectionView
 from sessions import api as session_api
+
+
+def drafting_paths(kind: DraftKind) -> list:
+    """Preview and Confirm & post for one kind: `ai-sessions/{id}/resolution-note/preview` is named
+    `api-resolution-preview`, and so on."""
+    prefix = f"ai-sessions/<uuid:session_id>/{kind.url_slug}"
+    return [
+        path(f"{prefix}/preview", handoff_api.PreviewView.as_view(kind=kind), name=f"api-{kind.short_name}-preview"),
+        path(f"{prefix}/post", handoff_api.HandoffPostView.as_view(kind=kind), name=f"api-{kind.short_name}-post"),
+    ]
+
 
 api = [
     path("auth/token/", ObtainAuthToken.as_view(), name="api-token"),
@@ -35,26 +47,8 @@ api = [
         session_api.ScriptGenerationListCreate.as_view(),
         name="api-script-generations",
     ),
-    path(
-        "ai-sessions/<uuid:session_id>/resolution-note/preview",
-        handoff_api.ResolutionNotePreview.as_view(),
-        name="api-resolution-preview",
-    ),
-    path(
-        "ai-sessions/<uuid:session_id>/escalation-package/preview",
-        handoff_api.EscalationPackagePreview.as_view(),
-        name="api-escalation-preview",
-    ),
-    path(
-        "ai-sessions/<uuid:session_id>/resolution-note/post",
-        handoff_api.ResolutionNotePost.as_view(),
-        name="api-resolution-post",
-    ),
-    path(
-        "ai-sessions/<uuid:session_id>/escalation-package/post",
-        handoff_api.EscalationPackagePost.as_view(),
-        name="api-escalation-post",
-    ),
+    *drafting_paths(DraftKind.RESOLUTION_NOTE),
+    *drafting_paths(DraftKind.ESCALATION_PACKAGE),
     path("handoffs/<uuid:handoff_id>/", handoff_api.HandoffDetail.as_view(), name="api-handoff"),
     path("handoffs/<uuid:handoff_id>/retry", handoff_api.HandoffRetry.as_view(), name="api-handoff-retry"),
     path("script-templates/", session_api.ScriptTemplateListCreate.as_view(), name="api-script-templates"),

@@ -35,9 +35,9 @@ class SessionScoped:
 
 
 class PreviewView(SessionScoped, APIView):
-    """`…/resolution-note/preview` and `…/escalation-package/preview`."""
+    """`…/resolution-note/preview` and `…/escalation-package/preview` (the URLconf sets `kind`)."""
 
-    kind: DraftKind
+    kind: DraftKind | None = None
 
     def respond(self, preview, session) -> Response:
         if not preview.ready:
@@ -61,18 +61,10 @@ class PreviewView(SessionScoped, APIView):
         return self.respond(preview, session)
 
 
-class ResolutionNotePreview(PreviewView):
-    kind = DraftKind.RESOLUTION_NOTE
-
-
-class EscalationPackagePreview(PreviewView):
-    kind = DraftKind.ESCALATION_PACKAGE
-
-
 class HandoffPostView(SessionScoped, APIView):
-    """`…/resolution-note/post` and `…/escalation-package/post`: Confirm & post."""
+    """`…/resolution-note/post` and `…/escalation-package/post`: Confirm & post (the URLconf sets `kind`)."""
 
-    kind: DraftKind
+    kind: DraftKind | None = None
 
     @extend_schema(request=HandoffPostSerializer, responses={202: HandoffSerializer})
     def post(self, request, session_id):
@@ -85,14 +77,6 @@ class HandoffPostView(SessionScoped, APIView):
             user=request.user,
         )
         return Response(HandoffSerializer(handoff).data, status=status.HTTP_202_ACCEPTED)
-
-
-class ResolutionNotePost(HandoffPostView):
-    kind = DraftKind.RESOLUTION_NOTE
-
-
-class EscalationPackagePost(HandoffPostView):
-    kind = DraftKind.ESCALATION_PACKAGE
 
 
 class HandoffScoped:

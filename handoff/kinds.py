@@ -16,6 +16,11 @@ class DraftKind(models.TextChoices):
         """`resolution-note` / `escalation-package`, as in the REST paths."""
         return self.value.replace("_", "-")
 
+    @property
+    def short_name(self) -> str:
+        """`resolution` / `escalation`, as in the URL names (`api-resolution-preview`)."""
+        return self.value.split("_")[0]
+
     @classmethod
     def from_url_slug(cls, slug: str) -> "DraftKind":
         return cls(slug.replace("-", "_"))
