@@ -220,3 +220,13 @@ def test_a_misbehaving_model_still_answers_200_with_an_offline_draft(model_on, b
     assert response.json()["drafted_by"] == "offline"
     assert response.json()["offline_reason"].startswith("Drafted without AI: Claude")
     assert response.json()["markdown"].startswith("## Problem")
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_a_cached_preview_costs_three_queries(model_off, bob_api, rich_session, django_assert_num_queries, method):
+    bob_api.post(preview_url(rich_session), {}, format="json")
+
+    with django_assert_num_queries(3):  # the token with its user, the membership, the session
+        response = getattr(bob_api, method)(preview_url(rich_session), {}, format="json")
+
+    assert response.json()["from_cache"] is True

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -91,20 +92,47 @@ def worker_env():
     return {}
 
 
-@pytest.fixture
-def celery_worker(transactional_db, worker_env):
-    """Tasks go to a real worker process on a queue of this test's own."""
-    _require_services()
-    queue = f"flowpilot-test-{uuid.uuid4().hex[:12]}"
+@contextmanager
+def _tasks_to(queue: str):
     app.conf.task_always_eager = False
     app.conf.task_default_queue = queue
-    worker = Worker(queue, worker_env).start()
     try:
-        yield worker
+        yield
     finally:
-        worker.stop()
         app.conf.task_always_eager = True
         app.conf.task_default_queue = "celery"
+
+
+def _new_queue() -> str:
+    return f"flowpilot-test-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def celery_worker(transactional_db, worker_env):
+    """A worker process of this test's own (to kill, or with its own environment)."""
+    _require_services()
+    queue = _new_queue()
+    worker = Worker(queue, worker_env).start()
+    try:
+        with _tasks_to(queue):
+            yield worker
+    finally:
+        worker.stop()
+
+
+@pytest.fixture(scope="session")
+def _shared_worker(django_db_setup):
+    _require_services()
+    worker = Worker(_new_queue()).start()
+    yield worker
+    worker.stop()
+
+
+@pytest.fixture
+def shared_celery_worker(transactional_db, _shared_worker):
+    """One worker process for every test of this test process that needs no worker of its own."""
+    with _tasks_to(_shared_worker.queue):
+        yield _shared_worker
 
 
 def wait_for(predicate, *, timeout: float, what: str):
