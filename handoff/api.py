@@ -19,7 +19,7 @@ from handoff.serializers import (
     PreviewSerializer,
     preview_data,
 )
-from sessions.models import Session
+from sessions.api import AccountScoped
 
 PREVIEW_RESPONSES = {
     200: PreviewSerializer,
@@ -27,14 +27,7 @@ PREVIEW_RESPONSES = {
 }
 
 
-class SessionScoped:
-    def get_session(self) -> Session:
-        # account_id from the membership: no query for the account row on this hot path.
-        sessions = Session.objects.filter(account_id=membership_for(self.request.user).account_id)
-        return get_object_or_404(sessions, pk=self.kwargs["session_id"])
-
-
-class PreviewView(SessionScoped, APIView):
+class PreviewView(AccountScoped, APIView):
     """`…/resolution-note/preview` and `…/escalation-package/preview` (the URLconf sets `kind`)."""
 
     kind: DraftKind | None = None
@@ -61,7 +54,7 @@ class PreviewView(SessionScoped, APIView):
         return self.respond(preview, session)
 
 
-class HandoffPostView(SessionScoped, APIView):
+class HandoffPostView(AccountScoped, APIView):
     """`…/resolution-note/post` and `…/escalation-package/post`: Confirm & post (the URLconf sets `kind`)."""
 
     kind: DraftKind | None = None

@@ -7,7 +7,7 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 
 from accounts.permissions import IsAccountAdminForWrites
-from accounts.selectors import account_for
+from accounts.selectors import account_for, membership_for
 from flowpilot.errors import InvalidInput
 from sessions import selectors, services
 from sessions.models import Fact, ScriptTemplate, Session, SuggestedFix
@@ -31,7 +31,9 @@ class AccountScoped:
         return account_for(self.request.user)
 
     def get_session(self) -> Session:
-        return get_object_or_404(Session.objects.filter(account=self.account), pk=self.kwargs["session_id"])
+        # account_id from the membership: no query for the account row (hot paths: cached previews).
+        sessions = Session.objects.filter(account_id=membership_for(self.request.user).account_id)
+        return get_object_or_404(sessions, pk=self.kwargs["session_id"])
 
     def validated(self, serializer_class, **kwargs):
         serializer = serializer_class(data=self.request.data, **kwargs)
