@@ -223,3 +223,16 @@ def post_all_at_once(user, url: str, body: dict, *, count: int = 20) -> list:
     for thread in threads:
         thread.join(timeout=60)
     return responses
+
+
+def wait_for(predicate, *, timeout: float, what: str):
+    """Poll `predicate` until it returns something truthy (and return that), or fail naming `what`."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"Timed out after {timeout}s waiting for {what}")

@@ -8,7 +8,7 @@ from handoff.models import Handoff
 from handoff.tasks import MAX_BACKOFF_SECONDS, retry_countdown
 from psa.providers.base import NoteKind
 from psa.writeback import find_posted_note
-from tests.conftest import require_postgresql
+from tests.conftest import require_postgresql, wait_for
 
 TEXT = "## Problem\n\nA.\n\n## What we confirmed\n\n- B\n\n## Root cause\n\nC.\n\n## Resolution\n\nD."
 
@@ -145,9 +145,10 @@ def test_a_duplicate_delivery_while_another_run_holds_the_handoff_posts_nothing(
         assert services.handoff_run(handoff_id=handoff.pk) is None
         assert simulator.notes_for(1001) == []
     finally:
-        other.close()  # like a worker dying: the lock goes with its connection
+        other.close()  # like a worker dying: the lock goes with its connection (once the server notices)
 
-    assert services.handoff_run(handoff_id=handoff.pk).state == "succeeded"
+    finished = wait_for(lambda: services.handoff_run(handoff_id=handoff.pk), timeout=10, what="the lock to go")
+    assert finished.state == "succeeded"
     assert len(simulator.notes_for(1001)) == 1
 
 

@@ -10,7 +10,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
@@ -133,13 +132,3 @@ def shared_celery_worker(transactional_db, _shared_worker):
     """One worker process for every test of this test process that needs no worker of its own."""
     with _tasks_to(_shared_worker.queue):
         yield _shared_worker
-
-
-def wait_for(predicate, *, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"Timed out after {timeout}s waiting for {what}")

@@ -7,7 +7,7 @@ from django.urls import reverse
 from psa.services import psa_connection_save
 from sessions import services
 from sessions.models import Session
-from tests.integration.conftest import wait_for
+from tests.conftest import wait_for
 
 TEXT = (
     "## Problem\n\nA.\n\n## What we've confirmed\n\n- B\n\n## What we've tried\n\nC.\n\n## Current hypothesis\n\nD."

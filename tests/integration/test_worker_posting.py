@@ -6,8 +6,7 @@ from django.urls import reverse
 
 from handoff.models import Handoff
 from sessions.models import Session
-from tests.conftest import RESOLVED_STATUS_ID, post_all_at_once
-from tests.integration.conftest import wait_for
+from tests.conftest import RESOLVED_STATUS_ID, post_all_at_once, wait_for
 
 THREADS = 20
 TEXT = "## Problem\n\nA.\n\n## What we confirmed\n\n- B\n\n## Root cause\n\nC.\n\n## Resolution\n\nD."

@@ -6,8 +6,7 @@ from django.urls import reverse
 
 from handoff.claude_stub import ClaudeStub
 from handoff.models import Draft
-from tests.conftest import api_client_for, post_all_at_once
-from tests.integration.conftest import wait_for
+from tests.conftest import api_client_for, post_all_at_once, wait_for
 
 THREADS = 20
 
