@@ -3,6 +3,8 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_post_parameters
 
 from accounts.admin import AccountScopedAdmin
 from accounts.selectors import account_for
@@ -70,6 +72,11 @@ class PsaConnectionAdmin(AccountScopedAdmin):
             return False
         # One connection per account: an account admin adds it once, then edits it.
         return request.user.is_superuser or not PsaConnection.objects.filter(account=account_for(request.user)).exists()
+
+    @method_decorator(sensitive_post_parameters("private_key"))
+    def changeform_view(self, request, *args, **kwargs):
+        # Error reports (DEBUG off) never show the key that was being saved.
+        return super().changeform_view(request, *args, **kwargs)
 
     def save_model(self, request, obj, form, change):
         data = {key: value for key, value in form.cleaned_data.items() if key != "account"}

@@ -1,5 +1,6 @@
 """The account's PSA connection over REST (admins only). The private key is write-only."""
 
+from django.views.decorators.debug import sensitive_variables
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -49,6 +50,7 @@ class PsaConnectionView(APIView):
         return Response(PsaConnectionSerializer(self.connection()).data)
 
     @extend_schema(request=PsaConnectionSerializer, responses=PsaConnectionSerializer)
+    @sensitive_variables("serializer")  # its repr carries the submitted private key
     def put(self, request):
         serializer = PsaConnectionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

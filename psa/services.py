@@ -4,6 +4,7 @@ import re
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.views.decorators.debug import sensitive_variables
 
 from accounts.models import Account
 from flowpilot.errors import DomainError, InvalidInput
@@ -38,7 +39,7 @@ def provider_for(connection: PsaConnection) -> PsaProvider:
     return PROVIDERS[connection.provider](settings)
 
 
-@transaction.atomic
+@sensitive_variables("private_key")  # not in error reports; atomic is a with-block so no wrapper frame holds it
 def psa_connection_save(
     *,
     account: Account,
@@ -58,23 +59,24 @@ def psa_connection_save(
     codebase = (codebase or DEFAULT_CODEBASE).strip()
     if not CODEBASE.fullmatch(codebase):
         raise InvalidInput("A codebase looks like v4_6_release/.", field="codebase")
-    connection = PsaConnection.objects.select_for_update().filter(account=account).first() or PsaConnection(
-        account=account
-    )
-    if private_key:
-        connection.set_private_key(private_key)
-    elif not connection.has_private_key:
-        raise InvalidInput("A private key is required.", field="private_key")
-    connection.provider = provider
-    connection.site_url = normalise_site_url(site_url)
-    connection.company_id = company_id.strip()
-    connection.public_key = public_key.strip()
-    connection.client_id = client_id.strip()
-    connection.codebase = codebase if codebase.endswith("/") else f"{codebase}/"
-    connection.board_id = board_id
-    connection.notify_customer = notify_customer
-    connection.save()
-    return connection
+    with transaction.atomic():
+        connection = PsaConnection.objects.select_for_update().filter(account=account).first() or PsaConnection(
+            account=account
+        )
+        if private_key:
+            connection.set_private_key(private_key)
+        elif not connection.has_private_key:
+            raise InvalidInput("A private key is required.", field="private_key")
+        connection.provider = provider
+        connection.site_url = normalise_site_url(site_url)
+        connection.company_id = company_id.strip()
+        connection.public_key = public_key.strip()
+        connection.client_id = client_id.strip()
+        connection.codebase = codebase if codebase.endswith("/") else f"{codebase}/"
+        connection.board_id = board_id
+        connection.notify_customer = notify_customer
+        connection.save()
+        return connection
 
 
 @dataclass(frozen=True)

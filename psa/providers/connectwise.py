@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from urllib.parse import quote, urljoin, urlsplit
 
 import requests
+from django.views.decorators.debug import sensitive_variables
 
 from psa.providers.base import (
     BoardStatus,
@@ -304,6 +305,7 @@ def _no_ticket(ticket_id: int) -> str:
     return f"ConnectWise has no ticket {int(ticket_id)} that these credentials can see"
 
 
+@sensitive_variables("credentials")
 def _basic_authorization(settings: ConnectionSettings) -> str:
     credentials = f"{settings.company_id}+{settings.public_key}:{settings.private_key}"
     return "Basic " + base64.b64encode(credentials.encode()).decode("ascii")

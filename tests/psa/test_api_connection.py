@@ -405,3 +405,29 @@ def test_it_never_logs_the_private_key(alice_api, settings, simulator, caplog):
     for secret in (SIMULATOR_PRIVATE_KEY, PRIVATE_KEY, basic):
         assert secret not in caplog.text
         assert secret not in json.dumps([record.__dict__ for record in caplog.records], default=repr)
+
+
+def test_an_error_report_never_shows_the_private_key(rf, settings, account_a):
+    """Django's 500 reports (DEBUG off) list each frame's local variables; the key is scrubbed there."""
+    import sys
+
+    from django.views.debug import ExceptionReporter
+
+    from psa import services as psa_services
+
+    settings.DEBUG = False
+    secret = "priv-in-a-traceback-123"
+    try:
+        psa_services.psa_connection_save(
+            account=account_a, site_url="ftp://x", company_id="c", public_key="p", private_key=secret, client_id="i"
+        )
+    except Exception:
+        reporter = ExceptionReporter(rf.post("/"), *sys.exc_info())
+
+    frames = reporter.get_traceback_data()["frames"]
+    (save_frame,) = [frame for frame in frames if frame["function"] == "psa_connection_save"]
+    local_vars = dict(save_frame["vars"])
+    assert set(local_vars["private_key"].strip("'")) == {"*"}  # shown as '********************'
+    assert secret not in repr(
+        [frame["vars"] for frame in frames if frame["function"] != "test_an_error_report_never_shows_the_private_key"]
+    )
