@@ -12,8 +12,8 @@ from flowpilot.errors import InvalidInput
 from psa import services
 from psa.models import PsaConnection
 from psa.providers.base import PsaError
-from psa.providers.connectwise import discover_codebase
-from psa.site_url import check_before_connecting, normalise_site_url
+from psa.providers.connectwise import CODEBASE_PATTERN
+from psa.site_url import normalise_site_url
 
 
 class PsaConnectionForm(forms.ModelForm):
@@ -46,7 +46,7 @@ class PsaConnectionForm(forms.ModelForm):
 
     def clean_codebase(self):
         codebase = self.cleaned_data["codebase"].strip()
-        if not services.CODEBASE.fullmatch(codebase):
+        if not CODEBASE_PATTERN.fullmatch(codebase):
             raise forms.ValidationError("A codebase looks like v4_6_release/.")
         return codebase
 
@@ -96,10 +96,8 @@ class PsaConnectionAdmin(AccountScopedAdmin):
     def discover_codebase(self, request, queryset):
         for connection in queryset:
             try:
-                check_before_connecting(connection.site_url)
-                codebase = discover_codebase(connection.site_url, connection.company_id)
+                codebase = services.psa_connection_discover_codebase(connection=connection)
             except (PsaError, InvalidInput) as exc:
                 self.message_user(request, f"{connection.account}: {exc.message}", messages.ERROR)
                 continue
-            PsaConnection.objects.filter(pk=connection.pk).update(codebase=codebase)
             self.message_user(request, f"{connection.account}: codebase set to {codebase}.", messages.SUCCESS)

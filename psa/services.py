@@ -1,6 +1,5 @@
 """Writes and calls around an account's PSA connection. The writeback itself is in `psa.writeback`."""
 
-import re
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -11,11 +10,10 @@ from flowpilot.errors import DomainError, InvalidInput
 from psa.crypto import SecretUnreadable
 from psa.models import DEFAULT_CODEBASE, PsaConnection
 from psa.providers.base import BoardStatus, PsaError, PsaProvider
-from psa.providers.connectwise import ConnectWiseProvider
+from psa.providers.connectwise import CODEBASE_PATTERN, ConnectWiseProvider, discover_codebase
 from psa.site_url import check_before_connecting, normalise_site_url
 
 PROVIDERS: dict[str, type[PsaProvider]] = {PsaConnection.Provider.CONNECTWISE: ConnectWiseProvider}
-CODEBASE = re.compile(r"[A-Za-z0-9_.-]{1,60}/?")
 
 
 class PsaNotConfigured(DomainError):
@@ -57,7 +55,7 @@ def psa_connection_save(
     if provider not in PROVIDERS:
         raise InvalidInput(f"Unknown PSA provider {provider!r}.", field="provider")
     codebase = (codebase or DEFAULT_CODEBASE).strip()
-    if not CODEBASE.fullmatch(codebase):
+    if not CODEBASE_PATTERN.fullmatch(codebase):
         raise InvalidInput("A codebase looks like v4_6_release/.", field="codebase")
     with transaction.atomic():
         connection = PsaConnection.objects.select_for_update().filter(account=account).first() or PsaConnection(
@@ -93,7 +91,7 @@ def psa_connection_test(*, connection: PsaConnection) -> ConnectionCheck:
         version = provider.check_credentials()
         detail = ""
         if connection.board_id:
-            active = [status for status in provider.list_board_statuses(connection.board_id) if not status.inactive]
+            active = _active_statuses(provider, connection.board_id)
             detail = f"; board {connection.board_id} has {len(active)} active statuses"
     except (PsaError, DomainError) as exc:
         return ConnectionCheck(False, exc.message, exc.code)
@@ -105,7 +103,20 @@ def board_statuses(connection: PsaConnection | None) -> list[BoardStatus] | None
     if connection is None or not connection.board_id:
         return None
     try:
-        statuses = provider_for(connection).list_board_statuses(connection.board_id)
+        return _active_statuses(provider_for(connection), connection.board_id)
     except (PsaError, DomainError):
         return None
-    return [status for status in statuses if not status.inactive]
+
+
+def _active_statuses(provider: PsaProvider, board_id: int) -> list[BoardStatus]:
+    return [status for status in provider.list_board_statuses(board_id) if not status.inactive]
+
+
+def psa_connection_discover_codebase(*, connection: PsaConnection) -> str:
+    """Ask ConnectWise (unauthenticated) for the company's codebase and store it. Raises PsaError or
+    InvalidInput (a site URL that is no longer allowed)."""
+    check_before_connecting(connection.site_url)
+    codebase = discover_codebase(connection.site_url, connection.company_id)
+    PsaConnection.objects.filter(pk=connection.pk).update(codebase=codebase)
+    connection.codebase = codebase
+    return codebase

@@ -48,7 +48,7 @@ REDIRECT_MESSAGE = "ConnectWise answered with a redirect; check the site URL"
 NOT_JSON_MESSAGE = "ConnectWise answered with something that is not JSON; check the site URL and codebase"
 NO_SUCH_COMPANY = "ConnectWise knows no such company; check the company id"
 NOT_AN_API = "No ConnectWise API answers at this site URL and codebase"
-CODEBASE_PATTERN = re.compile(r"[A-Za-z0-9_.-]+/?")  # e.g. "v4_6_release/", "v2025_1/"
+CODEBASE_PATTERN = re.compile(r"[A-Za-z0-9_.-]{1,60}/?")  # e.g. "v4_6_release/", "v2025_1/"
 
 
 def discover_codebase(
