@@ -39,6 +39,8 @@ class AccountSettings(models.Model):
     """Per-account preferences: the ConnectWise target status ids and, optionally, the model per action."""
 
     STATUS_KEYS = ("cw_resolved_status_id", "cw_escalated_status_id")
+    # Drafting action → preferences key of the ConnectWise status its post moves the ticket to.
+    TARGET_STATUS_KEYS = {"resolution_note": "cw_resolved_status_id", "escalation_package": "cw_escalated_status_id"}
     # Drafting action → preferences key of the model an admin chose for it (unset: the deployment default).
     MODEL_KEYS = {"resolution_note": "resolution_note_model", "escalation_package": "escalation_package_model"}
 
@@ -60,6 +62,9 @@ class AccountSettings(models.Model):
     @property
     def cw_escalated_status_id(self) -> int | None:
         return self.preferences.get("cw_escalated_status_id")
+
+    def target_status_for(self, action: str) -> int | None:
+        return self.preferences.get(self.TARGET_STATUS_KEYS[action])
 
     def model_for(self, action: str) -> str:
         return self.preferences.get(self.MODEL_KEYS[action], "")

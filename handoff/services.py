@@ -49,13 +49,6 @@ def _clean_markdown(markdown: str) -> str:
     return markdown
 
 
-def _target_status_id(account, kind: DraftKind) -> int | None:
-    account_settings = account_settings_for(account)
-    if kind == DraftKind.RESOLUTION_NOTE:
-        return account_settings.cw_resolved_status_id
-    return account_settings.cw_escalated_status_id
-
-
 def handoff_post(*, session: Session, kind: DraftKind, markdown: str, user) -> Handoff:
     """Confirm & post. A linked ticket → a queued handoff for the worker; no ticket → closed locally now."""
     markdown = _clean_markdown(markdown)
@@ -105,7 +98,7 @@ def _create_handoff(*, session: Session, kind: DraftKind, markdown: str, user) -
             "An admin can add one in the admin under PSA connections.",
         )
     handoff.provider = psa_connection.provider
-    handoff.target_status_id = _target_status_id(locked.account, kind)
+    handoff.target_status_id = account_settings_for(locked.account).target_status_for(kind)
     handoff.save()
     return handoff
 
@@ -189,9 +182,10 @@ def _run(handoff_id) -> Handoff:
     if handoff.state != Handoff.State.POSTING:
         return handoff  # already finished (a redelivered task): nothing to do
     try:
-        provider = psa_services.provider_for(_connection(handoff))
+        psa_connection = _connection(handoff)
+        provider = psa_services.provider_for(psa_connection)
         if handoff.note_id is None:
-            _post_note_once(provider, handoff)
+            _post_note_once(provider, handoff, notify_customer=psa_connection.notify_customer)
         if handoff.target_status_id:
             ticket = transition_and_verify(provider, handoff.ticket_id, handoff.target_status_id)
             handoff.verified_status_id, handoff.verified_status_name = ticket.status.id, ticket.status.name
@@ -240,22 +234,21 @@ def _connection(handoff: Handoff) -> PsaConnection:
     return connection
 
 
-def _post_note_once(provider, handoff: Handoff) -> None:
+def _post_note_once(provider, handoff: Handoff, *, notify_customer: bool) -> None:
     kind = NoteKind(handoff.note_kind)
     note = None
     if handoff.attempts > 1:  # an earlier attempt may have posted and lost the answer
         note = find_posted_note(provider, handoff.ticket_id, text=handoff.markdown, kind=kind)
     if note is None:
         note = provider.post_note(
-            handoff.ticket_id, text=handoff.markdown, kind=kind, notify_customer=_notify(handoff, kind)
+            handoff.ticket_id,
+            text=handoff.markdown,
+            kind=kind,
+            notify_customer=notify_customer and kind == NoteKind.RESOLUTION,  # never e-mail an internal note
         )
     handoff.note_id = note.id
     # Committed on its own, at once: from here on no attempt posts this handoff's note again.
     Handoff.objects.filter(pk=handoff.pk).update(note_id=note.id, updated_at=timezone.now())
-
-
-def _notify(handoff: Handoff, kind: NoteKind) -> bool:
-    return kind == NoteKind.RESOLUTION and _connection(handoff).notify_customer
 
 
 def _record_error(handoff: Handoff, code: str, message: str) -> None:

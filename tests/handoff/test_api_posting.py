@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from accounts.services import account_settings_update
 from handoff.models import Handoff
+from psa.models import PsaConnection
 from psa.services import psa_connection_save
 from sessions import services
 from sessions.models import Session
@@ -261,3 +262,14 @@ def test_a_site_url_refused_after_saving_fails_the_handoff_clearly(settings, bob
 
     assert (body["state"], body["error"]["code"]) == ("failed", "psa_not_configured")
     assert "site URL is not https" in body["error"]["message"]
+
+
+@pytest.mark.parametrize(("kind", "notified"), [("resolution", True), ("escalation", False)])
+def test_only_a_resolution_note_asks_connectwise_to_email_the_customer(
+    bob_api, session_a, psa_connected, simulator, kind, notified
+):
+    PsaConnection.objects.filter(pk=psa_connected.pk).update(notify_customer=True)
+
+    post(bob_api, session_a, kind)
+
+    assert simulator.notes_for(1001)[0]["processNotifications"] is notified
