@@ -37,6 +37,18 @@ SIMULATOR_PRIVATE_KEY = "simulator-private"  # a fixed dummy: the simulator hold
 SIMULATOR_CLIENT_ID = "flowpilot-simulator"
 SIMULATOR_CODEBASE = "v4_6_release/"
 
+
+def connection_fields(url: str) -> dict:
+    """The PSA connection fields that reach a simulator with the default credentials at `url`."""
+    return {
+        "site_url": url,
+        "company_id": SIMULATOR_COMPANY_ID,
+        "public_key": SIMULATOR_PUBLIC_KEY,
+        "private_key": SIMULATOR_PRIVATE_KEY,
+        "client_id": SIMULATOR_CLIENT_ID,
+    }
+
+
 API_MEMBER = "flowpilot-api"  # who ConnectWise says created notes and updated tickets
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 1000

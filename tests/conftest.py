@@ -167,18 +167,10 @@ def psa_connected(settings, account_a, simulator):
     """Acme's PSA connection points at the simulator, with target statuses for both outcomes."""
     from accounts.services import account_settings_update
     from psa.services import psa_connection_save
-    from psa.simulator import SIMULATOR_CLIENT_ID, SIMULATOR_COMPANY_ID, SIMULATOR_PRIVATE_KEY, SIMULATOR_PUBLIC_KEY
+    from psa.simulator import connection_fields
 
     settings.FLOWPILOT_PSA_ALLOW_PRIVATE_HOSTS = True
-    connection = psa_connection_save(
-        account=account_a,
-        site_url=simulator.url,
-        company_id=SIMULATOR_COMPANY_ID,
-        public_key=SIMULATOR_PUBLIC_KEY,
-        private_key=SIMULATOR_PRIVATE_KEY,
-        client_id=SIMULATOR_CLIENT_ID,
-        board_id=1,
-    )
+    connection = psa_connection_save(account=account_a, **connection_fields(simulator.url), board_id=1)
     account_settings_update(
         account=account_a,
         changes={"cw_resolved_status_id": RESOLVED_STATUS_ID, "cw_escalated_status_id": ESCALATED_STATUS_ID},

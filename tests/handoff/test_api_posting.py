@@ -7,6 +7,7 @@ from accounts.services import account_settings_update
 from handoff.models import Handoff
 from psa.models import PsaConnection
 from psa.services import psa_connection_save
+from psa.simulator import connection_fields
 from sessions import services
 from sessions.models import Session
 from tests.conftest import ESCALATED_STATUS_ID, RESOLVED_STATUS_ID
@@ -157,14 +158,7 @@ def test_transient_faults_that_outlast_the_retries_fail_with_the_text_kept(
 
 
 def test_wrong_keys_are_psa_auth_failed(bob_api, account_a, session_a, psa_connected, simulator):
-    psa_connection_save(
-        account=account_a,
-        site_url=simulator.url,
-        company_id="flowpilot",
-        public_key="simulator-public",
-        private_key="wrong-private-key",
-        client_id="flowpilot-simulator",
-    )
+    psa_connection_save(account=account_a, **{**connection_fields(simulator.url), "private_key": "wrong-private-key"})
 
     body = post(bob_api, session_a).json()
 

@@ -1,6 +1,10 @@
 """The rules beneath Confirm & post: exactly one note per handoff, resuming where a run stopped."""
 
+import uuid
+
+import psycopg
 import pytest
+from django.db import connection
 
 from handoff import services
 from handoff.kinds import DraftKind
@@ -13,18 +17,22 @@ from tests.conftest import require_postgresql, wait_for
 TEXT = "## Problem\n\nA.\n\n## What we confirmed\n\n- B\n\n## Root cause\n\nC.\n\n## Resolution\n\nD."
 
 
+@pytest.fixture
+def queued_handoff(session_a, bob, psa_connected, monkeypatch):
+    """A resolution handoff queued for ticket 1001 whose task never ran: the test runs (or loses) it."""
+    monkeypatch.setattr(services, "_enqueue", lambda handoff: None)
+    return services.handoff_post(session=session_a, kind=DraftKind.RESOLUTION_NOTE, markdown=TEXT, user=bob)
+
+
 class WorkerDied(BaseException):
     """Stands in for SIGKILL: nothing after it runs, not even `except Exception` handlers."""
 
 
-def test_a_run_that_died_after_the_note_resumes_without_posting_again(
-    session_a, bob, psa_connected, simulator, monkeypatch
-):
+def test_a_run_that_died_after_the_note_resumes_without_posting_again(queued_handoff, simulator, monkeypatch):
     def die(*args, **kwargs):
         raise WorkerDied
 
-    monkeypatch.setattr(services, "_enqueue", lambda handoff: None)  # run it by hand below
-    handoff = services.handoff_post(session=session_a, kind=DraftKind.RESOLUTION_NOTE, markdown=TEXT, user=bob)
+    handoff = queued_handoff
     monkeypatch.setattr(services, "transition_and_verify", die)
     with pytest.raises(WorkerDied):
         services.handoff_run(handoff_id=handoff.pk)
@@ -38,11 +46,8 @@ def test_a_run_that_died_after_the_note_resumes_without_posting_again(
     assert len(simulator.notes_for(1001)) == 1
 
 
-def test_a_note_whose_answer_was_lost_is_found_on_the_ticket_not_posted_again(
-    session_a, bob, psa_connected, simulator, monkeypatch
-):
-    monkeypatch.setattr(services, "_enqueue", lambda handoff: None)
-    handoff = services.handoff_post(session=session_a, kind=DraftKind.RESOLUTION_NOTE, markdown=TEXT, user=bob)
+def test_a_note_whose_answer_was_lost_is_found_on_the_ticket_not_posted_again(queued_handoff, simulator):
+    handoff = queued_handoff
     Handoff.objects.filter(pk=handoff.pk).update(attempts=1)  # an earlier attempt died before recording its note
     simulator.set_faults(drop_connection={"count": 1, "after_apply": True, "methods": ["POST"]})
     with pytest.raises(Exception, match="dropped"):
@@ -120,18 +125,9 @@ def test_a_rejection_fails_the_handoff_with_the_psas_own_message(session_a, bob,
     assert handoff.markdown == TEXT
 
 
-def test_a_duplicate_delivery_while_another_run_holds_the_handoff_posts_nothing(
-    session_a, bob, psa_connected, simulator, monkeypatch
-):
-    from django.db import connection
-
+def test_a_duplicate_delivery_while_another_run_holds_the_handoff_posts_nothing(queued_handoff, simulator):
     require_postgresql("The advisory lock between runs")
-    import uuid
-
-    import psycopg
-
-    monkeypatch.setattr(services, "_enqueue", lambda handoff: None)
-    handoff = services.handoff_post(session=session_a, kind=DraftKind.RESOLUTION_NOTE, markdown=TEXT, user=bob)
+    handoff = queued_handoff
     other = psycopg.connect(
         host=connection.settings_dict["HOST"] or "127.0.0.1",
         port=connection.settings_dict["PORT"] or 5432,
@@ -170,9 +166,8 @@ def test_an_unexpected_error_fails_the_handoff_instead_of_leaving_it_posting(
     assert len(simulator.notes_for(1001)) == 1
 
 
-def test_a_handoff_whose_task_was_lost_can_be_retried_once_stale(session_a, bob, psa_connected, simulator, monkeypatch):
-    monkeypatch.setattr(services, "_enqueue", lambda handoff: None)  # the broker lost the task
-    handoff = services.handoff_post(session=session_a, kind=DraftKind.RESOLUTION_NOTE, markdown=TEXT, user=bob)
+def test_a_handoff_whose_task_was_lost_can_be_retried_once_stale(queued_handoff, simulator, monkeypatch):
+    handoff = queued_handoff
     monkeypatch.undo()
 
     with pytest.raises(services.DomainError) as too_soon:

@@ -5,6 +5,7 @@ import pytest
 from django.urls import reverse
 
 from psa.services import psa_connection_save
+from psa.simulator import connection_fields
 from sessions import services
 from sessions.models import Session
 from tests.conftest import wait_for
@@ -84,14 +85,7 @@ def test_wrong_keys_and_an_unknown_ticket_fail_clearly(
 ):
     other = services.session_create(account=account_a, user=bob, title="Ghost ticket", psa_ticket_id=999999)
     not_found = post_and_wait(bob_api, other)
-    psa_connection_save(
-        account=account_a,
-        site_url=simulator.url,
-        company_id="flowpilot",
-        public_key="simulator-public",
-        private_key="not-the-key",
-        client_id="flowpilot-simulator",
-    )
+    psa_connection_save(account=account_a, **{**connection_fields(simulator.url), "private_key": "not-the-key"})
     refused = post_and_wait(bob_api, session_a)
 
     assert (not_found["state"], not_found["error"]["code"]) == ("failed", "psa_ticket_not_found")

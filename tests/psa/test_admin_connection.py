@@ -12,7 +12,10 @@ from django.urls import reverse
 from accounts.admin import known_models
 from accounts.models import AccountSettings
 from psa.models import PsaConnection
-from psa.simulator import SIMULATOR_CLIENT_ID, SIMULATOR_COMPANY_ID, SIMULATOR_PRIVATE_KEY, SIMULATOR_PUBLIC_KEY
+from psa.simulator import (
+    SIMULATOR_PRIVATE_KEY,
+    connection_fields,
+)
 from tests.conftest import ESCALATED_STATUS_ID, PASSWORD, RESOLVED_STATUS_ID
 
 
@@ -49,16 +52,7 @@ def settings_url(account):
 
 
 def connection_form(site_url, **overrides):
-    form = {
-        "provider": "connectwise",
-        "site_url": site_url,
-        "company_id": SIMULATOR_COMPANY_ID,
-        "public_key": SIMULATOR_PUBLIC_KEY,
-        "private_key": SIMULATOR_PRIVATE_KEY,
-        "client_id": SIMULATOR_CLIENT_ID,
-        "codebase": "v4_6_release/",
-        "board_id": "1",
-    }
+    form = {**connection_fields(site_url), "provider": "connectwise", "codebase": "v4_6_release/", "board_id": "1"}
     return {**form, **overrides}
 
 

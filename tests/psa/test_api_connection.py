@@ -11,7 +11,12 @@ from django.urls import reverse
 
 from psa import site_url
 from psa.models import PsaConnection
-from psa.simulator import SIMULATOR_CLIENT_ID, SIMULATOR_COMPANY_ID, SIMULATOR_PRIVATE_KEY, SIMULATOR_PUBLIC_KEY
+from psa.simulator import (
+    SIMULATOR_COMPANY_ID,
+    SIMULATOR_PRIVATE_KEY,
+    SIMULATOR_PUBLIC_KEY,
+    connection_fields,
+)
 
 PRIVATE_KEY = "pk-Acme-0f3c9e77d2b1"
 PUBLIC_HOST = "api-na.example.com"
@@ -67,15 +72,7 @@ def public_dns(monkeypatch, settings):
 
 
 def simulator_body(simulator, **overrides):
-    fields = {
-        "site_url": simulator.url,
-        "company_id": SIMULATOR_COMPANY_ID,
-        "public_key": SIMULATOR_PUBLIC_KEY,
-        "private_key": SIMULATOR_PRIVATE_KEY,
-        "client_id": SIMULATOR_CLIENT_ID,
-        "codebase": "v4_6_release/",
-        "notify_customer": False,
-    }
+    fields = {**connection_fields(simulator.url), "codebase": "v4_6_release/", "notify_customer": False}
     return body(**{**fields, **overrides})
 
 

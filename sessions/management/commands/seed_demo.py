@@ -7,14 +7,7 @@ from django.db import transaction
 from accounts.models import Account, Membership
 from accounts.services import account_create, account_settings_update, member_create
 from psa.services import psa_connection_save
-from psa.simulator import (
-    SIMULATOR_CLIENT_ID,
-    SIMULATOR_COMPANY_ID,
-    SIMULATOR_HOST,
-    SIMULATOR_PORT,
-    SIMULATOR_PRIVATE_KEY,
-    SIMULATOR_PUBLIC_KEY,
-)
+from psa.simulator import SIMULATOR_HOST, SIMULATOR_PORT, connection_fields
 from sessions import services
 from sessions.models import DiagnosticCheck, Fact, SuggestedFix
 
@@ -254,14 +247,6 @@ class Command(BaseCommand):
                 "with FLOWPILOT_PSA_ALLOW_PRIVATE_HOSTS=1 (make run sets it)."
             )
             return
-        psa_connection_save(
-            account=account,
-            site_url=simulator_url,
-            company_id=SIMULATOR_COMPANY_ID,
-            public_key=SIMULATOR_PUBLIC_KEY,
-            private_key=SIMULATOR_PRIVATE_KEY,
-            client_id=SIMULATOR_CLIENT_ID,
-            board_id=DEMO_BOARD_ID,
-        )
+        psa_connection_save(account=account, **connection_fields(simulator_url), board_id=DEMO_BOARD_ID)
         account_settings_update(account=account, changes=DEMO_TARGET_STATUSES)
         self.stdout.write(f"The demo account posts to the ConnectWise simulator at {simulator_url}.")
