@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.cache import cache
 from kombu.exceptions import OperationalError
 
-from flowpilot.errors import DomainError, ServiceUnavailable
+from flowpilot.errors import ServiceUnavailable
 from handoff.drafting import draft_generate
 from handoff.kinds import DraftKind
 from handoff.models import Draft
@@ -50,14 +50,9 @@ def _latest_key(kind: str, session_id) -> str:
     return f"preview-latest:{kind}:{session_id}"
 
 
-def _refuse_closed(session: Session) -> None:
-    if not session.is_open:
-        raise DomainError("This session is closed; its drafts can no longer change.", code="session_closed")
-
-
 def preview_request(*, session: Session, kind: DraftKind, force: bool = False) -> Preview:
     """The draft for the session's current state: from the cache, or generated once (POST preview)."""
-    _refuse_closed(session)
+    session.ensure_open()
     key = _key(kind, session.pk, session.state_version)
     if not force:
         cached = cache.get(key)
@@ -82,7 +77,7 @@ def preview_request(*, session: Session, kind: DraftKind, force: bool = False) -
 
 def preview_current(*, session: Session, kind: DraftKind) -> Preview | None:
     """What GET preview answers: the current draft, "pending", the newest older draft (stale), or None."""
-    _refuse_closed(session)
+    session.ensure_open()
     cached = cache.get(_key(kind, session.pk, session.state_version))
     if cached is not None:
         return Preview("ready", cached, from_cache=True)

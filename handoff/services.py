@@ -66,8 +66,7 @@ def handoff_post(*, session: Session, kind: DraftKind, markdown: str, user) -> H
 
 def _create_handoff(*, session: Session, kind: DraftKind, markdown: str, user) -> Handoff:
     locked = Session.objects.select_for_update().get(pk=session.pk)
-    if not locked.is_open:
-        raise DomainError("This session is already closed.", code="session_closed")
+    locked.ensure_open()
     handoffs = Handoff.objects.filter(session=locked)
     if handoffs.filter(state__in=Handoff.ACTIVE_STATES).exists():
         raise DomainError(IN_PROGRESS, code="handoff_in_progress")
@@ -129,8 +128,7 @@ def handoff_retry(*, handoff: Handoff) -> Handoff:
                 raise DomainError(
                     "Only a failed handoff (or one stuck for 15 minutes) can be retried.", code="handoff_not_failed"
                 )
-            if not locked.session.is_open:
-                raise DomainError("This session is already closed.", code="session_closed")
+            locked.session.ensure_open()
             locked.state = Handoff.State.QUEUED
             locked.error_code = locked.error_message = ""
             locked.finished_at = None

@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 
 from accounts.models import Account
+from flowpilot.errors import DomainError
 
 REDACTED = "[REDACTED]"
 
@@ -54,6 +55,12 @@ class Session(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status == self.Status.OPEN
+
+    def ensure_open(self) -> None:
+        """Drafting, posting and every write need an open session."""
+        if not self.is_open:
+            how = (self.get_closed_as_display() or self.get_status_display()).lower()
+            raise DomainError(f"This session is closed ({how}); it can no longer change.", code="session_closed")
 
     @property
     def intake_text(self) -> str:

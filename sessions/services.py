@@ -17,8 +17,7 @@ FACT_FIELDS = ("text", "source_type", "source_summary")
 def _lock_open_session(session: Session) -> Session:
     """Lock the session row for this transaction; writes to a closed session are refused."""
     locked = Session.objects.select_for_update().get(pk=session.pk)
-    if not locked.is_open:
-        raise DomainError("This session is closed; reopen it before changing it.", code="session_closed")
+    locked.ensure_open()
     return locked
 
 
