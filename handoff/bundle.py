@@ -7,7 +7,8 @@ offline drafter are tested without a database.
 from django.db.models import Prefetch
 
 from handoff.redaction import redact_everywhere
-from sessions.models import Fact, Session, SuggestedFix
+from sessions.models import Session, SuggestedFix
+from sessions.selectors import session_contents
 
 # Earlier fixes that say something about the work; proposed-then-replaced or dismissed ones do not.
 _TRIED_OUTCOMES = {
@@ -20,12 +21,12 @@ _TRIED_OUTCOMES = {
 
 def load_session_for_drafting(session_id) -> Session:
     """The session with its live facts, checks, script generations and fixes (newest first)."""
-    return Session.objects.prefetch_related(
-        Prefetch("facts", queryset=Fact.objects.live(), to_attr="live_facts"),
-        "checks",
-        "script_generations",
-        Prefetch("fixes", queryset=SuggestedFix.objects.all(), to_attr="all_fixes"),
-    ).get(pk=session_id)
+    fixes = Prefetch("fixes", queryset=SuggestedFix.objects.all(), to_attr="all_fixes")
+    return (
+        Session.objects.select_related("account__settings")
+        .prefetch_related(*session_contents(), fixes)
+        .get(pk=session_id)
+    )
 
 
 def _fix_data(fix: SuggestedFix) -> dict:

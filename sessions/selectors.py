@@ -31,12 +31,15 @@ def session_list(*, account: Account, user=None, status: str = "", query: str = 
     return sessions
 
 
+def session_contents() -> list:
+    """Prefetches of what a session holds: live facts only (`live_facts`), checks, script generations."""
+    return [Prefetch("facts", queryset=Fact.objects.live(), to_attr="live_facts"), "checks", "script_generations"]
+
+
 def session_detail_queryset(*, account: Account) -> QuerySet[Session]:
-    """Sessions with everything a workspace or a draft reads, in a constant number of queries."""
+    """Sessions with everything a workspace reads, in a constant number of queries."""
     return Session.objects.filter(account=account).prefetch_related(
-        Prefetch("facts", queryset=Fact.objects.live(), to_attr="live_facts"),
-        "checks",
-        "script_generations",
+        *session_contents(),
         Prefetch("fixes", queryset=SuggestedFix.objects.filter(superseded_at__isnull=True), to_attr="active_fixes"),
     )
 
