@@ -12,6 +12,7 @@ from django.http import Http404
 from accounts import services
 from accounts.models import Account, AccountSettings, Membership
 from accounts.selectors import account_for, is_account_admin
+from psa.services import board_statuses, connection_for
 
 
 def may_administer(request) -> bool:
@@ -153,8 +154,6 @@ class AccountSettingsForm(forms.ModelForm):
 
     def offer_live_statuses(self) -> None:
         """The board's active statuses as choices when the PSA answers; a typed id otherwise."""
-        from psa.services import board_statuses, connection_for
-
         statuses = board_statuses(connection_for(self.instance.account)) if self.instance.pk else None
         if statuses is None:
             for key in AccountSettings.STATUS_KEYS:

@@ -178,17 +178,20 @@ def psa_connected(settings, account_a, simulator):
     return connection
 
 
-def require_postgresql(what: str) -> None:
-    """Row locks and advisory locks are PostgreSQL's: on SQLite the test is skipped with the reason,
-    and under CI (which runs on PostgreSQL) a missing PostgreSQL fails it instead."""
-    from django.db import connection
-
-    if connection.vendor == "postgresql":
-        return
-    reason = f"{what} needs PostgreSQL (set DATABASE_URL, or run .ci/run)"
+def skip_locally_fail_in_ci(reason: str) -> None:
+    """A test that needs a real service: skipped with the reason on a bare machine, failed under CI
+    (.ci/run sets CI=true and provides PostgreSQL and Redis), so nothing silently skips there."""
     if os.environ.get("CI"):
         pytest.fail(reason)
     pytest.skip(reason)
+
+
+def require_postgresql(what: str) -> None:
+    """Row locks and advisory locks are PostgreSQL's."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        skip_locally_fail_in_ci(f"{what} needs PostgreSQL (set DATABASE_URL, or run .ci/run)")
 
 
 def post_all_at_once(user, url: str, body: dict, *, count: int = 20) -> list:

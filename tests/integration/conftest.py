@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import connection
 
 from flowpilot.celery import app
+from tests.conftest import skip_locally_fail_in_ci
 
 ROOT = Path(__file__).resolve().parents[2]
 VISIBILITY_TIMEOUT_SECONDS = 2
@@ -30,12 +31,8 @@ def _require_services():
         missing.append("PostgreSQL (DATABASE_URL)")
     if not settings.CELERY_BROKER_URL:
         missing.append("a broker (REDIS_URL or CELERY_BROKER_URL)")
-    if not missing:
-        return
-    reason = f"a real Celery worker needs {' and '.join(missing)}; .ci/run provides them"
-    if os.environ.get("CI"):
-        pytest.fail(reason)
-    pytest.skip(reason)
+    if missing:
+        skip_locally_fail_in_ci(f"a real Celery worker needs {' and '.join(missing)}; .ci/run provides them")
 
 
 def _database_url() -> str:
