@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
-from kombu.exceptions import OperationalError
 
+from flowpilot.celery import enqueue
 from flowpilot.errors import ServiceUnavailable
 from handoff.drafting import draft_generate
 from handoff.kinds import DraftKind
@@ -92,12 +92,10 @@ def _enqueue_generation(session: Session, kind: DraftKind, lock: str) -> None:
     from handoff.tasks import generate_preview
 
     try:  # a preview writes nothing the task must wait for, so no on_commit here
-        generate_preview.delay(str(session.pk), str(kind), session.state_version)
-    except OperationalError:
+        enqueue(generate_preview, str(session.pk), str(kind), session.state_version)
+    except ServiceUnavailable:
         cache.delete(lock)
-        raise ServiceUnavailable(
-            "The drafting queue is unavailable right now; nothing was started. Try again in a moment."
-        ) from None
+        raise
 
 
 def preview_generate(*, session_id: str, kind: DraftKind, requested_version: int) -> Draft:

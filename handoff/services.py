@@ -12,9 +12,9 @@ from contextlib import contextmanager
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
-from kombu.exceptions import OperationalError
 
 from accounts.services import account_settings_for
+from flowpilot.celery import enqueue
 from flowpilot.errors import DomainError, InvalidInput, ServiceUnavailable
 from handoff.kinds import DraftKind
 from handoff.models import Draft, Handoff
@@ -106,16 +106,13 @@ def _enqueue(handoff: Handoff) -> None:
     from handoff.tasks import post_handoff
 
     try:
-        post_handoff.delay(str(handoff.pk))
-    except OperationalError:
-        logger.error("Could not enqueue handoff %s: the task broker is unreachable", handoff.pk)
+        enqueue(post_handoff, str(handoff.pk))
+    except ServiceUnavailable:
         if handoff.attempts == 0:
             handoff.delete()  # nothing was sent anywhere: leave nothing half written
         else:
             _fail(handoff, "queue_unavailable", "The task queue was unreachable; nothing was retried.")
-        raise ServiceUnavailable(
-            "The task queue is unavailable right now, so nothing was posted. Try again in a moment."
-        ) from None
+        raise
 
 
 def handoff_retry(*, handoff: Handoff) -> Handoff:

@@ -267,3 +267,21 @@ def test_only_a_resolution_note_asks_connectwise_to_email_the_customer(
     post(bob_api, session_a, kind)
 
     assert simulator.notes_for(1001)[0]["processNotifications"] is notified
+
+
+def test_a_down_task_queue_is_a_clear_503_and_leaves_no_handoff(bob_api, session_a, psa_connected, monkeypatch):
+    from kombu.exceptions import OperationalError
+
+    from handoff import tasks
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(tasks.post_handoff, "delay", broker_down)
+
+    response = post(bob_api, session_a)
+
+    assert response.status_code == 503
+    assert response.json()["code"] == "service_unavailable"
+    assert not Handoff.objects.exists()
+    assert Session.objects.get(pk=session_a.pk).is_open
