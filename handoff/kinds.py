@@ -21,10 +21,6 @@ class DraftKind(models.TextChoices):
         """`resolution` / `escalation`, as in the URL names (`api-resolution-preview`)."""
         return self.value.split("_")[0]
 
-    @classmethod
-    def from_url_slug(cls, slug: str) -> "DraftKind":
-        return cls(slug.replace("-", "_"))
-
 
 HEADINGS: dict[str, tuple[str, ...]] = {
     DraftKind.RESOLUTION_NOTE: ("Problem", "What we confirmed", "Root cause", "Resolution"),

@@ -38,10 +38,6 @@ class Draft(models.Model):
     def __str__(self):
         return f"{self.get_kind_display()} v{self.state_version} ({self.drafted_by})"
 
-    @property
-    def is_offline(self) -> bool:
-        return self.drafted_by == OFFLINE
-
 
 class Handoff(models.Model):
     """One Confirm & post: the exact text, where it went, and every step's result (the audit trail).
