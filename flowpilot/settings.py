@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.forms",
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
@@ -65,6 +66,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "flowpilot.urls"
+FORM_RENDERER = "flowpilot.forms.FormRenderer"
 WSGI_APPLICATION = "flowpilot.wsgi.application"
 
 TEMPLATES = [

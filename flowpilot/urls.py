@@ -61,6 +61,7 @@ api = [
 
 urlpatterns = [
     path("", include("sessions.urls")),
+    path("", include("handoff.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

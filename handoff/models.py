@@ -103,6 +103,41 @@ class Handoff(models.Model):
         return self.state in (self.State.SUCCEEDED, self.State.FAILED)
 
     @property
+    def summary(self) -> str:
+        """The result in plain words, as the engineer's toast says it."""
+        what = "resolution note" if self.kind == DraftKind.RESOLUTION_NOTE else "internal escalation note"
+        if self.state in self.ACTIVE_STATES:
+            return f"Posting the {what} to ticket #{self.ticket_id}…"
+        if self.state == self.State.FAILED:
+            return f"Posting to ticket #{self.ticket_id} failed: {self.error_message}"
+        if self.is_local:
+            how = "Resolved" if self.kind == DraftKind.RESOLUTION_NOTE else "Escalated"
+            return f"{how} locally: no ticket is linked, so nothing was posted. The text is kept with the session."
+        posted = f"Posted the {what} to ticket #{self.ticket_id}."
+        if self.status_verified:
+            return f"{posted} Status verified: the ticket now shows “{self.verified_status_name}”."
+        return f"{posted} {self.status_transition_skipped_reason}"
+
+    @property
     def may_retry(self) -> bool:
         stale = self.state in self.ACTIVE_STATES and self.updated_at < timezone.now() - self.STALE_AFTER
         return self.state == self.State.FAILED or stale
+
+
+class DraftEdit(models.Model):
+    """The engineer's edited text of a draft, saved as they type, so it survives a reload and a failed
+    post. One per session and kind; dropped when the session closes."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="draft_edits")
+    kind = models.CharField(max_length=32, choices=DraftKind.choices)
+    markdown = models.TextField()
+    based_on_state_version = models.PositiveIntegerField(help_text="The session state of the draft it edits.")
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at"]
+        constraints = [models.UniqueConstraint(fields=["session", "kind"], name="one_draft_edit_per_session_kind")]
+
+    def __str__(self):
+        return f"Edited {self.get_kind_display().lower()} for {self.session}"

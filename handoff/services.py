@@ -17,7 +17,7 @@ from accounts.services import account_settings_for
 from flowpilot.celery import enqueue
 from flowpilot.errors import DomainError, InvalidInput, ServiceUnavailable
 from handoff.kinds import DraftKind
-from handoff.models import Draft, Handoff
+from handoff.models import Draft, DraftEdit, Handoff
 from psa import services as psa_services
 from psa.models import PsaConnection
 from psa.providers.base import NoteKind, PsaError, PsaTransientError
@@ -40,13 +40,35 @@ CLOSED_STATUS = {
 IN_PROGRESS = "A post for this session is already in progress; wait for it to finish."
 
 
+def _check_length(markdown: str) -> None:
+    if len(markdown) > Handoff.MAX_MARKDOWN:
+        raise InvalidInput(f"The text is longer than {Handoff.MAX_MARKDOWN:,} characters.", field="markdown")
+
+
 def _clean_markdown(markdown: str) -> str:
     markdown = (markdown or "").strip()
     if not markdown:
         raise InvalidInput("There is nothing to post: the text is empty.", field="markdown")
-    if len(markdown) > Handoff.MAX_MARKDOWN:
-        raise InvalidInput(f"The text is longer than {Handoff.MAX_MARKDOWN:,} characters.", field="markdown")
+    _check_length(markdown)
     return markdown
+
+
+def draft_edit_save(
+    *, session: Session, kind: DraftKind, markdown: str, based_on_state_version: int, user
+) -> DraftEdit:
+    """Keep the engineer's edited text (saved as they type) until it is posted or discarded."""
+    session.ensure_open()
+    _check_length(markdown)
+    edit, _ = DraftEdit.objects.update_or_create(
+        session=session,
+        kind=kind,
+        defaults={"markdown": markdown, "based_on_state_version": based_on_state_version, "updated_by": user},
+    )
+    return edit
+
+
+def draft_edit_discard(*, session: Session, kind: DraftKind) -> None:
+    DraftEdit.objects.filter(session=session, kind=kind).delete()
 
 
 def handoff_post(*, session: Session, kind: DraftKind, markdown: str, user) -> Handoff:
@@ -263,6 +285,7 @@ def _succeed(handoff: Handoff, session: Session) -> Handoff:
     session.closed_as = handoff.outcome
     session.closed_at = now
     session.save(update_fields=["status", "closed_as", "closed_at", "updated_at"])
+    DraftEdit.objects.filter(session=session).delete()  # posted: the working copies have done their job
     return handoff
 
 

@@ -9,7 +9,7 @@ from accounts.models import Account
 from flowpilot.errors import DomainError, InvalidInput
 from psa.crypto import SecretUnreadable
 from psa.models import DEFAULT_CODEBASE, PsaConnection
-from psa.providers.base import BoardStatus, PsaError, PsaProvider
+from psa.providers.base import BoardStatus, PsaError, PsaProvider, Ticket
 from psa.providers.connectwise import CODEBASE_PATTERN, ConnectWiseProvider, discover_codebase
 from psa.site_url import check_before_connecting, normalise_site_url
 
@@ -120,3 +120,14 @@ def psa_connection_discover_codebase(*, connection: PsaConnection) -> str:
     PsaConnection.objects.filter(pk=connection.pk).update(codebase=codebase)
     connection.codebase = codebase
     return codebase
+
+
+def ticket_lookup(*, account: Account, ticket_id: int) -> Ticket:
+    """The PSA's view of a ticket (summary, board, status). Every failure is a DomainError in plain words."""
+    connection = connection_for(account)
+    if connection is None:
+        raise PsaNotConfigured("This account has no PSA connection yet; an admin can add one in the admin.")
+    try:
+        return provider_for(connection).get_ticket(ticket_id)
+    except PsaError as exc:
+        raise DomainError(exc.message, code=exc.code, field="psa_ticket_id") from None

@@ -1,0 +1,58 @@
+"""What the server-rendered views share: the account scope, HTMX fragments that carry their toasts,
+and domain errors shown where the engineer is looking."""
+
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
+
+from accounts.selectors import membership_for
+from flowpilot.errors import DomainError
+from sessions.models import Session
+from sessions.selectors import session_detail_queryset
+
+
+def session_for(request, session_id, *, detail: bool = False) -> Session:
+    """The session if it belongs to the user's account; 404 otherwise (never 403: others' ids don't exist)."""
+    membership = membership_for(request.user)
+    if membership is None:
+        raise Http404("No such session.")
+    if detail:
+        sessions = session_detail_queryset(account=membership.account).select_related("account")
+    else:
+        sessions = Session.objects.filter(account_id=membership.account_id)
+    return get_object_or_404(sessions, pk=session_id)
+
+
+def fragment(request, template_name: str, context: dict, *, status: int = 200) -> HttpResponse:
+    """An HTMX fragment followed by the pending messages as out-of-band toasts."""
+    html = render_to_string(template_name, context, request=request)
+    html += render_to_string("toasts.html", {"oob": True}, request=request)
+    return HttpResponse(html, status=status)
+
+
+def submit(form, action) -> bool:
+    """Run `action(**form.cleaned_data)` when the form is valid. A domain error becomes a form error on
+    the field it names (or on the form), so the engineer sees it next to what they typed."""
+    if not form.is_valid():
+        return False
+    try:
+        action(**form.cleaned_data)
+    except DomainError as exc:
+        add_domain_error(form, exc)
+        return False
+    return True
+
+
+def add_domain_error(form, exc: DomainError) -> None:
+    errors = getattr(exc, "errors", None) or {}
+    nested = errors.get("parameters") if isinstance(errors.get("parameters"), dict) else None
+    if nested:  # script parameters: {"parameters": {key: [messages]}}
+        for key, field_messages in nested.items():
+            form.add_error(key if key in form.fields else None, " ".join(field_messages))
+        return
+    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+
+
+def toast_error(request, exc: DomainError) -> None:
+    messages.error(request, exc.message)

@@ -1,0 +1,78 @@
+/* FlowPilot's few behaviours htmx does not cover: toasts, copying a script, and saying so when a
+   request fails, so nothing ever fails silently. */
+(function () {
+  "use strict";
+
+  function dismissLater(toast) {
+    if (toast.dataset.timed || toast.classList.contains("toast-error")) return;  // errors stay until dismissed
+    toast.dataset.timed = "1";
+    setTimeout(function () { toast.remove(); }, 8000);
+  }
+
+  function armToasts() {
+    document.querySelectorAll("#toasts .toast").forEach(dismissLater);
+  }
+
+  function showToast(text, level) {
+    var box = document.getElementById("toasts");
+    if (!box) return;
+    var toast = document.createElement("div");
+    toast.className = "toast toast-" + level;
+    toast.setAttribute("role", level === "error" ? "alert" : "status");
+    var p = document.createElement("p");
+    p.textContent = text;
+    var close = document.createElement("button");
+    close.type = "button";
+    close.className = "toast-close";
+    close.setAttribute("aria-label", "Dismiss this message");
+    close.textContent = "×";
+    toast.append(p, close);
+    box.append(toast);
+    dismissLater(toast);
+  }
+
+  document.addEventListener("click", function (event) {
+    var close = event.target.closest(".toast-close");
+    if (close) { close.closest(".toast").remove(); return; }
+
+    var copy = event.target.closest("[data-copy]");
+    if (copy) {
+      var source = document.querySelector(copy.dataset.copy);
+      if (!source) return;
+      var done = function () { copy.textContent = "Copied"; setTimeout(function () { copy.textContent = "Copy"; }, 2000); };
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(source.textContent).then(done, function () { selectText(source); });
+      } else {
+        selectText(source);
+        try { if (document.execCommand("copy")) done(); } catch (e) { /* the text stays selected for Ctrl-C */ }
+      }
+    }
+  });
+
+  function selectText(element) {
+    var range = document.createRange();
+    range.selectNodeContents(element);
+    var selection = window.getSelection();
+    selection.removeAllRanges();
+    selection.addRange(range);
+  }
+
+  // A partial fix needs notes: say so before the server has to.
+  document.addEventListener("change", function (event) {
+    if (event.target.name !== "outcome") return;
+    var notes = event.target.form && event.target.form.querySelector("[name=outcome_notes]");
+    if (notes) notes.required = event.target.value === "applied_partial";
+  });
+
+  document.addEventListener("DOMContentLoaded", armToasts);
+  document.addEventListener("htmx:afterSettle", armToasts);
+  document.addEventListener("htmx:responseError", function (event) {
+    var status = event.detail.xhr.status;
+    showToast(status === 404
+      ? "That item no longer exists. Reload the page to see the session as it is now."
+      : "FlowPilot could not complete that (HTTP " + status + "). Nothing you typed was lost; try again.", "error");
+  });
+  document.addEventListener("htmx:sendError", function () {
+    showToast("FlowPilot cannot be reached. Check your connection; what you typed is still on the page.", "error");
+  });
+})();
