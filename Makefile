@@ -13,16 +13,34 @@ $(STAMP): requirements.txt
 
 install: $(STAMP)
 
-## make run: the app on its embedded defaults (SQLite, local-memory cache, eager tasks, offline drafting) at
-## http://127.0.0.1:8000, with the ConnectWise simulator on 127.0.0.1:8765 holding the demo tickets
+## make run: the whole embedded stack in one command. The app on its defaults (SQLite, local-memory cache,
+## offline drafting) at http://127.0.0.1:8000, the ConnectWise simulator on 127.0.0.1:8765 holding the demo
+## tickets, and tasks run inline (eager Celery), or by a Celery worker when REDIS_URL / CELERY_BROKER_URL is set.
 run: export FLOWPILOT_PSA_ALLOW_PRIVATE_HOSTS = 1
 run: $(STAMP)
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py seed_demo
-	@echo "FlowPilot is starting at http://127.0.0.1:8000/ — sign in as demo / flowpilot-demo (Ctrl-C stops it)"
-	@trap 'kill $$simulator 2>/dev/null' EXIT INT TERM; \
-	$(PY) manage.py cw_simulator --port 8765 & simulator=$$!; \
-	$(PY) manage.py runserver 127.0.0.1:8000
+	@pids=""; trap 'kill $$pids 2>/dev/null' EXIT INT TERM; \
+	$(PY) manage.py cw_simulator --port 8765 & pids="$$pids $$!"; \
+	broker="$${CELERY_BROKER_URL:-$$REDIS_URL}"; \
+	if [ -n "$$broker" ]; then \
+	  $(VENV)/bin/celery -A flowpilot worker --concurrency 2 --loglevel WARNING & pids="$$pids $$!"; \
+	  tasks="a Celery worker on $$broker"; \
+	else tasks="inline (eager Celery; set REDIS_URL to run them on a worker)"; fi; \
+	$(PY) manage.py runserver 127.0.0.1:8000 & pids="$$pids $$!"; \
+	for _ in $$(seq 1 100); do \
+	  $(PY) -c "import urllib.request as u; u.urlopen('http://127.0.0.1:8000/accounts/login/', timeout=1)" 2>/dev/null && break; \
+	  sleep 0.3; \
+	done; \
+	echo ""; \
+	echo "  FlowPilot is running:  http://127.0.0.1:8000/"; \
+	echo "  Sign in as:            demo / flowpilot-demo   (account admin: demo-admin / flowpilot-demo)"; \
+	echo "  ConnectWise simulator: http://127.0.0.1:8765/ (tickets 48213, 48227, 48230, 48241)"; \
+	echo "  Tasks:                 $$tasks"; \
+	echo "  Drafting:              $${ANTHROPIC_API_KEY:+Claude}$${ANTHROPIC_API_KEY:-offline (set ANTHROPIC_API_KEY to draft with Claude)}"; \
+	echo "  Ctrl-C stops everything."; \
+	echo ""; \
+	wait
 
 ## make test: lint, then the whole suite (on PostgreSQL and Redis when DATABASE_URL / REDIS_URL are set)
 test: $(STAMP) lint

@@ -173,5 +173,5 @@ def _wrap_up(request, session_id, *, open_kind: DraftKind | None = None) -> Http
     context = workspace_context(request, session)
     if open_kind is not None and session.is_open:
         context["panel"] = selectors.preview_panel(session=session, kind=open_kind)
-    response = fragment(request, f"{WORKSPACE}#wrap-up", context)
-    return reswap(retarget(response, "#wrap-up"), "outerHTML")
+    # Every control that lands here swaps outerHTML; only the target may differ (a preview button's is the panel).
+    return retarget(fragment(request, f"{WORKSPACE}#wrap-up", context), "#wrap-up")

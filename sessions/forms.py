@@ -18,8 +18,8 @@ class WorkspaceForm(forms.Form):
         super().__init__(*args, **kwargs)
 
 
-class SessionForm(forms.Form):
-    label_suffix = ""
+class SessionForm(WorkspaceForm):
+    id_prefix = "id"
     title = forms.CharField(max_length=200, required=False)
     psa_ticket_id = forms.IntegerField(
         label="Ticket number",
@@ -79,7 +79,7 @@ class CheckForm(WorkspaceForm):
 class FixForm(WorkspaceForm):
     id_prefix = "fix"
 
-    title = forms.CharField(label="Suggested fix", max_length=200)
+    title = forms.CharField(label="Fix to try", max_length=200)
     description = forms.CharField(required=False, max_length=TEXT_MAX, widget=forms.Textarea(attrs={"rows": 3}))
     confidence_pct = forms.IntegerField(
         label="Confidence (%)", min_value=0, max_value=100, widget=forms.NumberInput(attrs={"step": 5})

@@ -193,6 +193,10 @@ class ScriptTemplate(models.Model):
     def parameters(self) -> list[dict]:
         return (self.parameters_schema or {}).get("parameters", [])
 
+    @property
+    def has_password_parameters(self) -> bool:
+        return any(parameter.get("field_type") == "password" for parameter in self.parameters)
+
     def clean(self):
         from sessions.scripts import validate_template
 
