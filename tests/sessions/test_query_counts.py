@@ -50,3 +50,28 @@ def test_the_session_list_query_count_does_not_grow_with_facts_or_sessions(bob_a
     counts = {s["title"]: s["fact_count"] for s in bob_api.get(reverse("api-sessions")).json()["results"]}
     assert counts["First"] == 5
     assert counts["More 0"] == 100
+
+
+def test_the_workspace_page_query_count_does_not_grow_with_facts(account_a, bob, template_a):
+    from django.test import Client
+
+    from handoff.kinds import DraftKind
+    from handoff.services import draft_edit_save
+
+    web = Client()
+    web.force_login(bob)
+    counts = {}
+    for n in (5, 500):
+        session = services.session_create(account=account_a, user=bob, title=f"{n} facts", psa_ticket_id=48213)
+        fill(session, bob, n)
+        services.fix_set(session=session, user=bob, title="Fix", confidence_pct=50)
+        services.script_generate(
+            session=session, user=bob, template=template_a, parameters={"share": "s", "letter": "S", "password": "p"}
+        )
+        # An open preview panel (an edit kept) is part of the page too.
+        draft_edit_save(
+            session=session, kind=DraftKind.RESOLUTION_NOTE, markdown="## Problem", based_on_state_version=1, user=bob
+        )
+        counts[n] = queries(web, reverse("workspace", args=[session.pk]))
+        assert web.get(reverse("workspace", args=[session.pk])).content.decode().count('class="fact"') == n
+    assert counts[5] == counts[500]
