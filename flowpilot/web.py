@@ -3,8 +3,9 @@ and domain errors shown where the engineer is looking."""
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
+from django.utils.cache import patch_vary_headers
 
 from accounts.selectors import membership_for
 from flowpilot.errors import DomainError
@@ -22,6 +23,15 @@ def session_for(request, session_id, *, detail: bool = False) -> Session:
     else:
         sessions = Session.objects.filter(account_id=membership.account_id)
     return get_object_or_404(sessions, pk=session_id)
+
+
+def render_page(request, template_name: str, context: dict, *, partial: str) -> HttpResponse:
+    """The page, or only its `partial` region for HTMX. When htmx restores history it asks with HX-Request
+    too, but wants the whole page; and the two answers share a URL, so caches must tell them apart."""
+    wants_region = request.htmx and not request.htmx.history_restore_request
+    response = render(request, f"{template_name}#{partial}" if wants_region else template_name, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 def fragment(request, template_name: str, context: dict, *, status: int = 200) -> HttpResponse:

@@ -109,6 +109,8 @@ class Handoff(models.Model):
         if self.state in self.ACTIVE_STATES:
             return f"Posting the {what} to ticket #{self.ticket_id}…"
         if self.state == self.State.FAILED:
+            if self.note_id:  # the note is there; a later step failed, and the message says which
+                return f"Ticket #{self.ticket_id} is not done: {self.error_message}"
             return f"Posting to ticket #{self.ticket_id} failed: {self.error_message}"
         if self.is_local:
             how = "Resolved" if self.kind == DraftKind.RESOLUTION_NOTE else "Escalated"
@@ -117,6 +119,11 @@ class Handoff(models.Model):
         if self.status_verified:
             return f"{posted} Status verified: the ticket now shows “{self.verified_status_name}”."
         return f"{posted} {self.status_transition_skipped_reason}"
+
+    @property
+    def needs_retry(self) -> bool:
+        """Failed after its note reached the ticket: only a retry may finish it (a new post would repeat the note)."""
+        return self.state == self.State.FAILED and self.note_id is not None
 
     @property
     def may_retry(self) -> bool:

@@ -2,6 +2,7 @@
 
 import markdown
 import nh3
+from markdown.extensions import Extension
 
 ALLOWED_TAGS = {
     "h1", "h2", "h3", "h4", "p", "br", "hr", "ul", "ol", "li", "strong", "em", "code", "pre",
@@ -10,8 +11,17 @@ ALLOWED_TAGS = {
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
 
 
+class RawHtmlAsText(Extension):
+    """Angle brackets are text, never markup: `<Need password>` in a note is what the PSA will show, so the
+    preview shows it too (and a model's `<script>` is inert text before nh3 even looks)."""
+
+    def extendMarkdown(self, md):  # python-markdown's hook name
+        md.preprocessors.deregister("html_block")
+        md.inlinePatterns.deregister("html")
+
+
 def render_markdown(text: str) -> str:
-    html = markdown.markdown(text or "", extensions=["sane_lists", "tables", "fenced_code"])
+    html = markdown.markdown(text or "", extensions=["sane_lists", "tables", "fenced_code", RawHtmlAsText()])
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,

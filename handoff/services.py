@@ -68,6 +68,7 @@ def draft_edit_save(
 
 
 def draft_edit_discard(*, session: Session, kind: DraftKind) -> None:
+    session.ensure_open()
     DraftEdit.objects.filter(session=session, kind=kind).delete()
 
 

@@ -27,7 +27,11 @@ def _workspace_url(session_id, kind: DraftKind | None = None, *, mode: str = "")
 
 
 def _panel(request, session, kind: DraftKind, *, preview=None, editing: bool = False) -> HttpResponse:
-    panel = selectors.preview_panel(session=session, kind=kind, preview=preview)
+    try:
+        panel = selectors.preview_panel(session=session, kind=kind, preview=preview)
+    except DomainError as exc:  # the session closed meanwhile: the wrap-up area says how it ended
+        toast_error(request, exc)
+        return _wrap_up(request, session.pk)
     return fragment(
         request, f"{WORKSPACE}#preview-panel", {"session": session, "panel": panel, "editing_draft": editing}
     )
@@ -92,10 +96,13 @@ def draft_save(request, session_id, kind: DraftKind):
 @require_POST
 def draft_discard(request, session_id, kind: DraftKind):
     session = session_for(request, session_id)
-    services.draft_edit_discard(session=session, kind=kind)
-    messages.info(request, "Your edits were discarded; the panel shows the draft again.")
+    try:
+        services.draft_edit_discard(session=session, kind=kind)
+        messages.info(request, "Your edits were discarded; the panel shows the draft again.")
+    except DomainError as exc:
+        toast_error(request, exc)
     if not request.htmx:
-        return redirect(_workspace_url(session_id, kind))
+        return redirect(_workspace_url(session_id, kind if session.is_open else None))
     return _panel(request, session, kind)
 
 
@@ -125,7 +132,7 @@ def post(request, session_id, kind: DraftKind):
         if not request.htmx:
             return redirect(_workspace_url(session_id, kind))
         return _wrap_up(request, session_id, open_kind=kind)
-    return _handoff_response(request, handoff)
+    return _handoff_response(request, handoff, announce=True)
 
 
 def _handoff(request, handoff_id) -> Handoff:
@@ -137,8 +144,9 @@ def _handoff(request, handoff_id) -> Handoff:
 @login_required
 @require_GET
 def handoff_status(request, handoff_id):
-    """Polled while a post runs; answers the wrap-up area, or the whole workspace once the session closed."""
-    return _handoff_response(request, _handoff(request, handoff_id))
+    """Polled while a post runs; answers the wrap-up area, or the whole workspace once the session closed.
+    Only the poll announces the end: a reload shows the result on the page instead."""
+    return _handoff_response(request, _handoff(request, handoff_id), announce=bool(request.htmx))
 
 
 @login_required
@@ -149,12 +157,14 @@ def handoff_retry(request, handoff_id):
         handoff = services.handoff_retry(handoff=handoff)
     except DomainError as exc:
         toast_error(request, exc)
-    return _handoff_response(request, handoff)
+        return _handoff_response(request, handoff, announce=False)
+    return _handoff_response(request, handoff, announce=True)
 
 
-def _handoff_response(request, handoff: Handoff) -> HttpResponse:
-    """A finished handoff is announced once, as a toast; a success re-renders the closed workspace."""
-    if handoff.is_finished:
+def _handoff_response(request, handoff: Handoff, *, announce: bool) -> HttpResponse:
+    """The handoff as it stands: `announce` toasts its end (once, by whoever saw it end); a success
+    re-renders the closed workspace."""
+    if announce and handoff.is_finished:
         level = messages.SUCCESS if handoff.state == Handoff.State.SUCCEEDED else messages.ERROR
         messages.add_message(request, level, handoff.summary)
     if not request.htmx:

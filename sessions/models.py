@@ -56,11 +56,18 @@ class Session(models.Model):
     def is_open(self) -> bool:
         return self.status == self.Status.OPEN
 
+    @property
+    def closed_reason(self) -> str:
+        """Why nothing may change any more, in words; empty while the session is open."""
+        if self.is_open:
+            return ""
+        how = self.get_closed_as_display() or self.get_status_display()
+        return f"This session is closed: {how}. It can no longer change."
+
     def ensure_open(self) -> None:
         """Drafting, posting and every write need an open session."""
         if not self.is_open:
-            how = (self.get_closed_as_display() or self.get_status_display()).lower()
-            raise DomainError(f"This session is closed ({how}); it can no longer change.", code="session_closed")
+            raise DomainError(self.closed_reason, code="session_closed")
 
     @property
     def intake_text(self) -> str:

@@ -5,6 +5,8 @@ a plain POST (no JavaScript) is redirected to the workspace, or, when a form has
 workspace with the errors in place.
 """
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,7 +16,7 @@ from django_htmx.http import trigger_client_event
 
 from accounts.selectors import account_for
 from flowpilot.errors import DomainError
-from flowpilot.web import fragment, session_for, submit, toast_error
+from flowpilot.web import fragment, render_page, session_for, submit, toast_error
 from handoff import selectors as handoff_selectors
 from psa import services as psa_services
 from sessions import selectors, services
@@ -51,8 +53,7 @@ def home(request):
         "status_filters": STATUS_FILTERS,
         "query": query,
     }
-    template = "sessions/home.html#results" if request.htmx else "sessions/home.html"
-    return render(request, template, context)
+    return render_page(request, "sessions/home.html", context, partial="results")
 
 
 @login_required
@@ -77,8 +78,7 @@ def session_new(request):
                 psa_ticket_id=form.cleaned_data["psa_ticket_id"],
             )
             return redirect("workspace", session_id=session.pk)
-    template = "sessions/new.html#session-form" if request.htmx else "sessions/new.html"
-    return render(request, template, {"form": form, "has_psa": has_psa})
+    return render_page(request, "sessions/new.html", {"form": form, "has_psa": has_psa}, partial="session-form")
 
 
 def _imported(form: SessionForm, account) -> SessionForm:
@@ -106,7 +106,7 @@ def workspace_context(request, session, **overrides) -> dict:
     templates = list(selectors.template_list(account=session.account))
     chosen = next((t for t in templates if t.slug == request.GET.get("template")), None)
     editing_id = _int(request.GET.get("edit_fact"))
-    editing = next((fact for fact in session.live_facts if fact.pk == editing_id), None)
+    editing = next((fact for fact in session.live_facts if fact.pk == editing_id), None) if session.is_open else None
     open_kind = handoff_selectors.kind_to_open(session=session, requested=request.GET.get("preview", ""))
     context = {
         "session": session,
@@ -155,6 +155,8 @@ def _region(request, session_id, region: str, *, changed: bool, **forms):
     if changed and not request.htmx:
         return redirect(f"{reverse('workspace', args=[session_id])}#{region}")
     session = session_for(request, session_id, detail=True)
+    if not changed and not session.is_open:  # its forms are gone from the page: say why nothing happened
+        messages.error(request, session.closed_reason)
     context = workspace_context(request, session, **({} if changed else forms))
     if not request.htmx:
         return render(request, WORKSPACE, context, status=400)
@@ -197,6 +199,9 @@ def fact_edit(request, session_id, fact_id):
     if request.method == "GET":
         if not request.htmx:
             return redirect(f"{reverse('workspace', args=[session_id])}?edit_fact={fact.pk}#fact-{fact.pk}")
+        if not session.is_open:
+            messages.error(request, session.closed_reason)
+            return fragment(request, f"{WORKSPACE}#fact-row", {"session": session, "fact": fact})
         return fragment(request, f"{WORKSPACE}#fact-edit", {"session": session, "fact": fact, "form": _fact_form(fact)})
 
     form = _fact_form(fact, request.POST)
@@ -267,7 +272,7 @@ def scripts(request, session_id):
     template = ScriptTemplate.objects.filter(account_id=session.account_id, slug=slug).first() if slug else None
     if request.method == "GET":
         if not request.htmx:
-            return redirect(f"{reverse('workspace', args=[session_id])}?template={slug or ''}#scripts")
+            return redirect(f"{reverse('workspace', args=[session_id])}?{urlencode({'template': slug or ''})}#scripts")
         form = ScriptForm(template=template) if template else None
         return fragment(
             request, f"{WORKSPACE}#script-form", {"session": session, "script_template": template, "script_form": form}
@@ -287,6 +292,8 @@ def scripts(request, session_id):
 
     changed = submit(form, generate)
     full = session_for(request, session_id, detail=True)
+    if not changed and not full.is_open:
+        messages.error(request, full.closed_reason)
     overrides = {"script_template": template, "script_form": ScriptForm(template=template) if changed else form}
     if changed:  # the rendered script goes to this response only: it is never stored with its secrets
         overrides["script_result"] = generated

@@ -156,7 +156,7 @@ class TestDetail:
         response = bob_api.patch(detail(session_a), {"title": "Too late"}, format="json")
         assert response.status_code == 409
         assert response.json() == {
-            "detail": "This session is closed (resolved locally); it can no longer change.",
+            "detail": "This session is closed: Resolved locally. It can no longer change.",
             "code": "session_closed",
         }
         assert Session.objects.get(pk=session_a.pk).title != "Too late"
