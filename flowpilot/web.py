@@ -34,9 +34,10 @@ def render_page(request, template_name: str, context: dict, *, partial: str) -> 
     return response
 
 
-def fragment(request, template_name: str, context: dict, *, status: int = 200) -> HttpResponse:
-    """An HTMX fragment followed by the pending messages as out-of-band toasts."""
-    html = render_to_string(template_name, context, request=request)
+def fragment(request, template_name: str, context: dict, *, status: int = 200, also: tuple = ()) -> HttpResponse:
+    """An HTMX fragment (then the templates in `also`, out-of-band swaps) followed by the pending messages
+    as out-of-band toasts."""
+    html = "".join(render_to_string(name, context, request=request) for name in (template_name, *also))
     html += render_to_string("toasts.html", {"oob": True}, request=request)
     return HttpResponse(html, status=status)
 

@@ -163,10 +163,12 @@ def handoff_retry(request, handoff_id):
 
 def _handoff_response(request, handoff: Handoff, *, announce: bool) -> HttpResponse:
     """The handoff as it stands: `announce` toasts its end (once, by whoever saw it end); a success
-    re-renders the closed workspace."""
-    if announce and handoff.is_finished:
-        level = messages.SUCCESS if handoff.state == Handoff.State.SUCCEEDED else messages.ERROR
-        messages.add_message(request, level, handoff.summary)
+    re-renders the closed workspace, a failure the wrap-up area with a toast that offers Retry."""
+    failed = handoff.state == Handoff.State.FAILED
+    if announce and handoff.state == Handoff.State.SUCCEEDED:
+        messages.success(request, handoff.summary)
+    elif announce and failed and not request.htmx:
+        messages.error(request, handoff.summary)  # the page's card offers Retry
     if not request.htmx:
         return redirect(_workspace_url(handoff.session_id))
     if handoff.state == Handoff.State.SUCCEEDED:
@@ -174,14 +176,19 @@ def _handoff_response(request, handoff: Handoff, *, announce: bool) -> HttpRespo
         response = fragment(request, f"{WORKSPACE}#workspace", workspace_context(request, session))
         return reswap(retarget(response, "#workspace"), "outerHTML")
     # A failed post reopens its panel: the engineer's text is there to edit, or Retry is offered.
-    failed = handoff.state == Handoff.State.FAILED
-    return _wrap_up(request, handoff.session_id, open_kind=DraftKind(handoff.kind) if failed else None)
+    return _wrap_up(
+        request,
+        handoff.session_id,
+        open_kind=DraftKind(handoff.kind) if failed else None,
+        failure_toast=announce and failed,
+    )
 
 
-def _wrap_up(request, session_id, *, open_kind: DraftKind | None = None) -> HttpResponse:
+def _wrap_up(request, session_id, *, open_kind: DraftKind | None = None, failure_toast: bool = False) -> HttpResponse:
     session = session_for(request, session_id, detail=True)
     context = workspace_context(request, session)
     if open_kind is not None and session.is_open:
         context["panel"] = selectors.preview_panel(session=session, kind=open_kind)
+    also = (f"{WORKSPACE}#failure-toast",) if failure_toast else ()
     # Every control that lands here swaps outerHTML; only the target may differ (a preview button's is the panel).
-    return retarget(fragment(request, f"{WORKSPACE}#wrap-up", context), "#wrap-up")
+    return retarget(fragment(request, f"{WORKSPACE}#wrap-up", context, also=also), "#wrap-up")

@@ -265,7 +265,7 @@ def test_a_silent_status_rejection_answers_the_wrap_up_with_the_error_and_a_retr
     assert response["HX-Retarget"] == "#wrap-up"
     assert html.strip().startswith('<section id="wrap-up"')
     failure = region(html, "handoff")
-    assert "The resolution note was not completed" in failure
+    assert "The note is on ticket #1001, but its status did not change" in failure
     assert "ConnectWise kept the ticket at New (id 1) instead of moving it to status 5." in failure
     assert "The note is already on ticket #1001" in failure
     handoff = Handoff.objects.get(session=session_a)
@@ -275,6 +275,10 @@ def test_a_silent_status_rejection_answers_the_wrap_up_with_the_error_and_a_retr
         response
     )
     assert 'class="toast toast-error" role="alert"' in oob_toasts(response)
+    handoff = Handoff.objects.get(session=session_a)
+    # The toast itself offers Retry, as the card does.
+    assert f'hx-post="{reverse("handoff-retry", args=[handoff.pk])}"' in oob_toasts(response)
+    assert 'class="toast-action">Retry</button>' in oob_toasts(response)
     assert session_of(session_a).is_open
     assert (handoff.state, handoff.markdown) == ("failed", NOTE)  # the text is kept for the retry
     assert len(simulator.notes_for(1001)) == 1
