@@ -4,9 +4,11 @@
   "use strict";
 
   function dismissLater(toast) {
-    if (toast.dataset.timed || toast.classList.contains("toast-error")) return;  // errors stay until dismissed
+    // Errors stay until dismissed, unless the page shows the same error (a failed post's card).
+    var error = toast.classList.contains("toast-error");
+    if (toast.dataset.timed || (error && !toast.hasAttribute("data-also-on-page"))) return;
     toast.dataset.timed = "1";
-    setTimeout(function () { toast.remove(); }, 8000);
+    setTimeout(function () { toast.remove(); }, error ? 15000 : 8000);
   }
 
   function armToasts() {

@@ -65,7 +65,7 @@ def test_a_preview_of_a_session_without_a_ticket_says_nothing_is_posted(bob_web,
 
     assert "No linked ticket: confirming resolves this session locally. Nothing is posted anywhere." in html
     assert "Customer-visible" not in html
-    assert "Confirm &amp; post</button>" in html  # no ticket to name
+    assert "Confirm &amp; resolve locally</button>" in html  # the button says what will happen
 
 
 def test_a_preview_without_javascript_redirects_to_the_workspace_with_the_panel_open(bob_web, session_a, fact_a):
@@ -278,7 +278,7 @@ def test_a_silent_status_rejection_answers_the_wrap_up_with_the_error_and_a_retr
     handoff = Handoff.objects.get(session=session_a)
     # The toast itself offers Retry, as the card does.
     assert f'hx-post="{reverse("handoff-retry", args=[handoff.pk])}"' in oob_toasts(response)
-    assert 'class="toast-action">Retry</button>' in oob_toasts(response)
+    assert 'aria-label="Retry the post to ticket #1001 (from this message)">Retry</button>' in oob_toasts(response)
     assert session_of(session_a).is_open
     assert (handoff.state, handoff.markdown) == ("failed", NOTE)  # the text is kept for the retry
     assert len(simulator.notes_for(1001)) == 1
