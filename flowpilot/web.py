@@ -42,6 +42,11 @@ def fragment(request, template_name: str, context: dict, *, status: int = 200, a
     return HttpResponse(html, status=status)
 
 
+def int_or(value, default=None):
+    """A whole number from a query or form value, or `default` when it is missing or not one."""
+    return int(value) if value and str(value).isdigit() else default
+
+
 def submit(form, action) -> bool:
     """Run `action(**form.cleaned_data)` when the form is valid. A domain error becomes a form error on
     the field it names (or on the form), so the engineer sees it next to what they typed."""

@@ -14,7 +14,7 @@ from django_htmx.http import reswap, retarget
 
 from accounts.selectors import membership_for
 from flowpilot.errors import DomainError
-from flowpilot.web import fragment, session_for, toast_error
+from flowpilot.web import fragment, int_or, session_for, toast_error
 from handoff import previews, selectors, services
 from handoff.kinds import DraftKind
 from handoff.models import Handoff
@@ -69,13 +69,7 @@ def draft_save(request, session_id, kind: DraftKind):
     answers the panel with the edited text rendered."""
     session = session_for(request, session_id)
     try:
-        services.draft_edit_save(
-            session=session,
-            kind=kind,
-            markdown=request.POST.get("markdown", ""),
-            based_on_state_version=_int(request.POST.get("based_on_state_version"), session.state_version),
-            user=request.user,
-        )
+        _keep_edit(request, session, kind)
     except DomainError as exc:
         if request.POST.get("autosave"):
             return fragment(request, f"{WORKSPACE}#edit-saved", {"error": exc.message})
@@ -92,6 +86,17 @@ def draft_save(request, session_id, kind: DraftKind):
     return _panel(request, session, kind)
 
 
+def _keep_edit(request, session, kind: DraftKind) -> None:
+    """The editor's text, kept as the engineer's edit of the draft it started from."""
+    services.draft_edit_save(
+        session=session,
+        kind=kind,
+        markdown=request.POST.get("markdown", ""),
+        based_on_state_version=int_or(request.POST.get("based_on_state_version"), session.state_version),
+        user=request.user,
+    )
+
+
 @login_required
 @require_POST
 def draft_discard(request, session_id, kind: DraftKind):
@@ -106,10 +111,6 @@ def draft_discard(request, session_id, kind: DraftKind):
     return _panel(request, session, kind)
 
 
-def _int(value, default: int) -> int:
-    return int(value) if value and str(value).isdigit() else default
-
-
 @login_required
 @require_POST
 def post(request, session_id, kind: DraftKind):
@@ -119,13 +120,7 @@ def post(request, session_id, kind: DraftKind):
     markdown = request.POST.get("markdown", "")
     try:
         if request.POST.get("from_editor"):
-            services.draft_edit_save(
-                session=session,
-                kind=kind,
-                markdown=markdown,
-                based_on_state_version=_int(request.POST.get("based_on_state_version"), session.state_version),
-                user=request.user,
-            )
+            _keep_edit(request, session, kind)
         handoff = services.handoff_post(session=session, kind=kind, markdown=markdown, user=request.user)
     except DomainError as exc:
         toast_error(request, exc)

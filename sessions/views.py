@@ -16,7 +16,7 @@ from django_htmx.http import trigger_client_event
 
 from accounts.selectors import account_for
 from flowpilot.errors import DomainError
-from flowpilot.web import fragment, render_page, session_for, submit, toast_error
+from flowpilot.web import fragment, int_or, render_page, session_for, submit, toast_error
 from handoff import selectors as handoff_selectors
 from psa import services as psa_services
 from sessions import selectors, services
@@ -105,7 +105,7 @@ def workspace_context(request, session, **overrides) -> dict:
     fix = session.active_fixes[0] if session.active_fixes else None
     templates = list(selectors.template_list(account=session.account))
     chosen = next((t for t in templates if t.slug == request.GET.get("template")), None)
-    editing_id = _int(request.GET.get("edit_fact"))
+    editing_id = int_or(request.GET.get("edit_fact"))
     editing = next((fact for fact in session.live_facts if fact.pk == editing_id), None) if session.is_open else None
     open_kind = handoff_selectors.kind_to_open(session=session, requested=request.GET.get("preview", ""))
     context = {
@@ -136,10 +136,6 @@ def _fact_form(fact: Fact, data=None) -> FactForm:
     """The inline editor's form: ids of its own, so it can sit beside the add form."""
     initial = {"text": fact.text, "source_type": fact.source_type, "source_summary": fact.source_summary}
     return FactForm(data, initial=initial, auto_id=f"fact{fact.pk}_%s")
-
-
-def _int(value) -> int | None:
-    return int(value) if value and str(value).isdigit() else None
 
 
 @login_required
