@@ -60,6 +60,29 @@ def test_an_escalation_preview_is_an_internal_note(bob_web, session_a, fact_a, p
     assert "no PSA connection" not in html
 
 
+def test_a_draft_still_being_written_shows_progress_and_polls_until_it_is_there(bob_web, session_a, fact_a, settings):
+    from django.core.cache import cache
+
+    from handoff import previews
+
+    settings.FLOWPILOT_PREVIEW_WAIT_SECONDS = 0
+    lock = previews._lock_key(RESOLUTION, session_a.pk, session_a.state_version)
+    cache.add(lock, "generating", 60)  # another request is drafting this very state
+    try:
+        pending = text(hx_post(bob_web, url("preview", session_a)))
+        assert "Drafting the resolution note…" in pending
+        assert f'hx-get="{url("preview", session_a)}" hx-trigger="load delay:1s"' in pending
+        assert "Confirm &amp; post" not in pending
+        assert "Drafting the resolution note…" in text(hx_get(bob_web, url("preview", session_a)))  # still drafting
+    finally:
+        cache.delete(lock)
+
+    previews.preview_generate(session_id=str(session_a.pk), kind=RESOLUTION, requested_version=session_a.state_version)
+    ready = text(hx_get(bob_web, url("preview", session_a)))
+    assert "Drafting the resolution note…" not in ready
+    assert "Confirm &amp; post to #1001" in ready
+
+
 def test_a_preview_of_a_session_without_a_ticket_says_nothing_is_posted(bob_web, local_session):
     html = text(hx_post(bob_web, url("preview", local_session)))
 
