@@ -329,3 +329,28 @@ def test_the_main_actions_work_from_the_keyboard_alone(page, shot, bob, local_se
     shot("keyboard-resolved")
     local_session.refresh_from_db()
     assert local_session.closed_as == Session.ClosedAs.RESOLVED_LOCAL
+
+
+def test_a_fact_added_after_the_preview_warns_the_draft_is_stale_and_regenerate_includes_it(page, bob, local_session):
+    signed_in(page, bob)
+    open_workspace(page, local_session)
+    mark_document(page)
+    wrap_up = region(page, "Wrap up")
+    wrap_up.get_by_role("button", name="Preview resolve note").click()
+    settled(page)
+    expect(wrap_up.get_by_text("Nothing is posted anywhere", exact=False)).to_be_visible()
+    expect(wrap_up.get_by_text("The session changed since this draft")).to_have_count(0)
+
+    facts = region(page, "What we know")
+    facts.get_by_label("Fact", exact=True).fill("The printer got a new IP from DHCP overnight.")
+    facts.get_by_role("button", name="Add fact").click()
+    settled(page)
+    # The panel heard the session change and re-read itself: the warning, and the draft still in place.
+    expect(wrap_up.get_by_text("The session changed since this draft")).to_be_visible()
+    expect(wrap_up.get_by_role("button", name="Confirm & resolve locally")).to_be_visible()
+
+    wrap_up.get_by_role("button", name="Regenerate").click()
+    settled(page)
+    expect(wrap_up.get_by_text("The session changed since this draft")).to_have_count(0)
+    expect(wrap_up.locator("article")).to_contain_text("The printer got a new IP from DHCP overnight.")
+    assert_same_document(page)
