@@ -19,7 +19,7 @@ def session_for(request, session_id, *, detail: bool = False) -> Session:
     if membership is None:
         raise Http404("No such session.")
     if detail:
-        sessions = session_detail_queryset(account=membership.account).select_related("account")
+        sessions = session_detail_queryset(account=membership.account).select_related("account", "created_by")
     else:
         sessions = Session.objects.filter(account_id=membership.account_id)
     return get_object_or_404(sessions, pk=session_id)

@@ -81,4 +81,4 @@ def kind_to_open(*, session: Session, requested: str = "") -> DraftKind | None:
 
 
 def latest_handoff(session: Session) -> Handoff | None:
-    return Handoff.objects.filter(session=session).first()
+    return Handoff.objects.filter(session=session).select_related("created_by").first()
