@@ -19,7 +19,6 @@ from django.conf import settings
 from django.db import connection
 
 from flowpilot.celery import app
-from tests.browser.conftest import browser, page, screenshot_dir  # noqa: F401 — the browser tests' fixtures, for test_worker_browser
 from tests.conftest import skip_locally_fail_in_ci
 
 ROOT = Path(__file__).resolve().parents[2]
