@@ -48,6 +48,36 @@ class SessionForm(WorkspaceForm):
         return cleaned
 
 
+class SessionDetailsForm(WorkspaceForm):
+    """The session's own fields, edited from the workspace header (a ticket can be linked later)."""
+
+    id_prefix = "details"
+
+    title = forms.CharField(max_length=200)
+    psa_ticket_id = forms.IntegerField(
+        label="Ticket number",
+        required=False,
+        min_value=1,
+        max_value=2_147_483_647,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+        help_text="Leave empty to resolve or escalate locally.",
+    )
+    problem_summary = forms.CharField(label="Problem in one line", required=False, max_length=TEXT_MAX)
+    intake_text = forms.CharField(
+        label="What the customer reported",
+        required=False,
+        max_length=TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    @classmethod
+    def for_session(cls, session, data=None) -> "SessionDetailsForm":
+        initial = {
+            field: getattr(session, field) for field in ("title", "psa_ticket_id", "problem_summary", "intake_text")
+        }
+        return cls(data, initial=initial)
+
+
 class FactForm(WorkspaceForm):
     id_prefix = "fact"
 

@@ -9,6 +9,7 @@ urlpatterns = [
     path("sessions/new/", views.session_new, name="session-new"),
     path(f"{session}/", views.workspace, name="workspace"),
     path(f"{session}/ticket/", views.ticket_status, name="ticket-status"),
+    path(f"{session}/edit/", views.session_edit, name="session-edit"),
     path(f"{session}/facts/", views.fact_add, name="fact-add"),
     path(f"{session}/facts/<int:fact_id>/", views.fact_row, name="fact-row"),
     path(f"{session}/facts/<int:fact_id>/edit/", views.fact_edit, name="fact-edit"),

@@ -20,7 +20,7 @@ from flowpilot.web import fragment, int_or, render_page, session_for, submit, to
 from handoff import selectors as handoff_selectors
 from psa import services as psa_services
 from sessions import selectors, services
-from sessions.forms import CheckForm, FactForm, FixForm, OutcomeForm, ScriptForm, SessionForm
+from sessions.forms import CheckForm, FactForm, FixForm, OutcomeForm, ScriptForm, SessionDetailsForm, SessionForm
 from sessions.models import Fact, ScriptTemplate, SuggestedFix
 
 STATUS_FILTERS = {"open": "Open", "closed": "Closed", "": "All"}
@@ -111,6 +111,7 @@ def workspace_context(request, session, **overrides) -> dict:
     context = {
         "session": session,
         "fix": fix,
+        "details_form": SessionDetailsForm.for_session(session),
         "fact_form": FactForm(),
         "check_form": CheckForm(),
         "fix_form": FixForm(),
@@ -160,6 +161,17 @@ def _region(request, session_id, region: str, *, changed: bool, **forms):
     if changed:
         trigger_client_event(response, SESSION_CHANGED)
     return response
+
+
+@login_required
+@require_POST
+def session_edit(request, session_id):
+    """The header's "Edit details": title, ticket, summary, intake. The whole workspace answers, since the
+    ticket decides what the wrap-up area says."""
+    session = session_for(request, session_id)
+    form = SessionDetailsForm.for_session(session, request.POST)
+    changed = submit(form, lambda **data: services.session_update(session=session, changes=data))
+    return _region(request, session_id, "workspace", changed=changed, details_form=form)
 
 
 @login_required

@@ -22,6 +22,7 @@ ROUTES = {
     "session-new": ((), ("GET", "POST")),
     "workspace": (("session",), ("GET",)),
     "ticket-status": (("session",), ("GET",)),
+    "session-edit": (("session",), ("POST",)),
     "fact-add": (("session",), ("POST",)),
     "fact-row": (("session", "fact"), ("GET",)),
     "fact-edit": (("session", "fact"), ("GET", "POST")),
@@ -43,6 +44,7 @@ POST_ROUTES = [name for name, (_parts, methods) in ROUTES.items() if "POST" in m
 QUERY = {"scripts": {"template": "map-drive"}}
 BODIES = {
     "session-new": {"title": "Injected session"},
+    "session-edit": {"title": "Injected session"},
     "fact-add": {"text": "Injected fact", "source_type": "engineer"},
     "fact-edit": {"text": "Injected fact", "source_type": "engineer"},
     "check-add": {"name": "Injected check", "result": "passed"},
@@ -360,7 +362,7 @@ def test_a_fact_added_to_a_closed_session_is_answered_with_the_closed_session_me
     assert "This session is closed: Resolved locally. It can no longer change." in text(response)
 
 
-@pytest.mark.parametrize("name", ["check-add", "fix-set", "fix-outcome", "scripts"])
+@pytest.mark.parametrize("name", ["session-edit", "check-add", "fix-set", "fix-outcome", "scripts"])
 def test_other_writes_to_a_closed_session_are_answered_with_the_closed_session_message(bob_web, closed, name):
     response = request(bob_web, "POST", name, url_of(name, closed), HTTP_HX_REQUEST="true")
 

@@ -511,3 +511,51 @@ def test_the_ticket_status_of_a_ticket_the_psa_does_not_know_says_so(bob_web, ac
     html = text(hx_get(bob_web, url("ticket-status", session)))
 
     assert "PSA status unavailable: ConnectWise has no ticket 777777" in html
+
+
+# The session's own details
+
+
+def test_editing_the_details_with_htmx_links_a_ticket_and_answers_the_whole_workspace(bob_web, session_a):
+    before = state_version(session_a)
+    details = {
+        "title": "Outlook keeps asking for a password",
+        "psa_ticket_id": "48230",
+        "intake_text": "From the call.",
+    }
+
+    response = hx_post(bob_web, url("session-edit", session_a), details)
+
+    html = text(response)
+    assert html.strip().startswith('<div id="workspace"')
+    assert "<h1>Outlook keeps asking for a password</h1>" in html
+    assert "Ticket #48230" in html
+    assert "session-changed" in triggers(response)
+    session = Session.objects.get(pk=session_a.pk)
+    assert (session.title, session.psa_ticket_id, session.intake_text) == (
+        "Outlook keeps asking for a password",
+        48230,
+        "From the call.",
+    )
+    assert session.state_version == before + 1
+
+
+def test_unlinking_the_ticket_makes_the_session_resolve_locally(bob_web, session_a):
+    bob_web.post(url("session-edit", session_a), {"title": session_a.title, "psa_ticket_id": ""})
+
+    assert Session.objects.get(pk=session_a.pk).psa_ticket_id is None
+    assert "No linked ticket: this session resolves locally" in text(bob_web.get(workspace(session_a)))
+
+
+def test_a_plain_details_post_redirects_and_an_empty_title_is_refused_in_place(bob_web, session_a):
+    saved = bob_web.post(url("session-edit", session_a), {"title": "Renamed", "psa_ticket_id": "1001"})
+    assert saved.status_code == 302
+    assert saved["Location"] == workspace(session_a) + "#workspace"
+
+    refused = bob_web.post(url("session-edit", session_a), {"title": "  ", "psa_ticket_id": "abc"})
+    html = text(refused)
+    assert refused.status_code == 400
+    assert '<details class="session-details" open>' in html
+    assert "This field is required." in html
+    assert "Enter a whole number." in html
+    assert Session.objects.get(pk=session_a.pk).title == "Renamed"
