@@ -11,17 +11,19 @@ ALLOWED_TAGS = {
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
 
 
-class RawHtmlAsText(Extension):
-    """Angle brackets are text, never markup: `<Need password>` in a note is what the PSA will show, so the
-    preview shows it too (and a model's `<script>` is inert text before nh3 even looks)."""
+class LiteralText(Extension):
+    """The preview shows what the PSA will show. Angle brackets are text, never markup (`<Need password>`
+    stays, and a model's `<script>` is inert before nh3 even looks); backslashes are text, never escapes
+    (`\\\\fs01\\finance` stays a UNC path)."""
 
     def extendMarkdown(self, md):  # python-markdown's hook name
         md.preprocessors.deregister("html_block")
         md.inlinePatterns.deregister("html")
+        md.inlinePatterns.deregister("escape")
 
 
 def render_markdown(text: str) -> str:
-    html = markdown.markdown(text or "", extensions=["sane_lists", "tables", "fenced_code", RawHtmlAsText()])
+    html = markdown.markdown(text or "", extensions=["sane_lists", "tables", "fenced_code", LiteralText()])
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,

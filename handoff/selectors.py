@@ -8,7 +8,7 @@ from handoff.models import DraftEdit, Handoff
 from handoff.previews import Preview
 from handoff.rendering import render_markdown
 from psa.models import PsaConnection
-from sessions.models import Session
+from sessions.models import Session, SuggestedFix
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,8 @@ class PreviewPanel:
     preview: Preview | None  # None: nothing drafted yet
     edit: DraftEdit | None
     has_psa_connection: bool
+    active_fix: SuggestedFix | None = None
+    failed_text: str = ""  # the text of a post that failed, when neither an edit nor a draft is left
 
     @property
     def pending(self) -> bool:
@@ -31,19 +33,23 @@ class PreviewPanel:
 
     @property
     def has_text(self) -> bool:
-        return self.edit is not None or self.draft is not None
+        return self.edit is not None or self.draft is not None or bool(self.failed_text)
 
     @property
     def markdown(self) -> str:
-        return self.edit.markdown if self.edit else self.draft["markdown"]
+        if self.edit:
+            return self.edit.markdown
+        return self.draft["markdown"] if self.draft else self.failed_text
 
     @property
     def html(self) -> str:
-        return render_markdown(self.edit.markdown) if self.edit else self.draft["html"]
+        return self.draft["html"] if self.draft and not self.edit else render_markdown(self.markdown)
 
     @property
     def based_on_state_version(self) -> int:
-        return self.edit.based_on_state_version if self.edit else self.draft["state_version"]
+        if self.edit:
+            return self.edit.based_on_state_version
+        return self.draft["state_version"] if self.draft else self.session.state_version
 
     @property
     def stale(self) -> bool:
@@ -57,27 +63,55 @@ class PreviewPanel:
     def is_local(self) -> bool:
         return self.session.psa_ticket_id is None
 
+    @property
+    def unconfirmed_fix_warning(self) -> str:
+        """Resolving tells the customer it is fixed: say so when nothing recorded says it was."""
+        if self.kind != DraftKind.RESOLUTION_NOTE:
+            return ""
+        if self.active_fix is None:
+            return (
+                "No fix is recorded for this session. Resolve only if the problem is really fixed, or escalate instead."
+            )
+        if self.active_fix.outcome != SuggestedFix.Outcome.APPLIED_SUCCESS:
+            return (
+                f"The suggested fix is “{self.active_fix.get_outcome_display()}”, not confirmed as fixing it. "
+                "Record its outcome first, or escalate instead."
+            )
+        return ""
+
 
 def preview_panel(*, session: Session, kind: DraftKind, preview: Preview | None = None) -> PreviewPanel:
     """The panel for `kind`; `preview` is what a POST just returned, else the cache's current answer."""
     if preview is None:
         preview = previews.preview_current(session=session, kind=kind)
+    edit = DraftEdit.objects.filter(session=session, kind=kind).first()
+    failed_text = ""
+    if edit is None and (preview is None or not preview.ready):
+        failed = Handoff.objects.filter(session=session, kind=kind, state=Handoff.State.FAILED).first()
+        failed_text = failed.markdown if failed else ""
     return PreviewPanel(
         session=session,
         kind=kind,
         preview=preview,
-        edit=DraftEdit.objects.filter(session=session, kind=kind).first(),
+        edit=edit,
+        failed_text=failed_text,
         has_psa_connection=PsaConnection.objects.filter(account_id=session.account_id).exists(),
+        active_fix=SuggestedFix.objects.filter(session=session, superseded_at__isnull=True).first(),
     )
 
 
-def kind_to_open(*, session: Session, requested: str = "") -> DraftKind | None:
-    """Which panel the workspace opens: the one asked for, else the one holding the engineer's edits."""
+def kind_to_open(*, session: Session, requested: str = "", handoff: Handoff | None = None) -> DraftKind | None:
+    """Which panel the workspace opens: the one asked for, else the one holding the engineer's edits, else
+    the kind of a failed post that may be posted again (its card says the text is below)."""
     for kind in DraftKind:
         if requested == kind.url_slug:
             return kind
     edit = DraftEdit.objects.filter(session=session).only("kind").first()
-    return DraftKind(edit.kind) if edit else None
+    if edit:
+        return DraftKind(edit.kind)
+    if handoff is not None and handoff.state == Handoff.State.FAILED and not handoff.needs_retry:
+        return DraftKind(handoff.kind)
+    return None
 
 
 def latest_handoff(session: Session) -> Handoff | None:

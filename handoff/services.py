@@ -146,7 +146,9 @@ def handoff_retry(*, handoff: Handoff) -> Handoff:
             locked = Handoff.objects.select_for_update().select_related("session").get(pk=handoff.pk)
             if not locked.may_retry:
                 raise DomainError(
-                    "Only a failed handoff (or one stuck for 15 minutes) can be retried.", code="handoff_not_failed"
+                    "There is nothing to retry: this post has finished or is still running (a post stuck for "
+                    "15 minutes can be retried). Reload to see where it stands.",
+                    code="handoff_not_failed",
                 )
             locked.session.ensure_open()
             locked.state = Handoff.State.QUEUED

@@ -18,6 +18,10 @@ INTERNAL_ERROR = (
     "FlowPilot hit an unexpected error while posting. The text is kept: retry, or ask an admin to check the logs."
 )
 MAX_BACKOFF_SECONDS = 60.0
+# Eager Celery (the embedded default) cannot schedule a retry, so it waits inside the engineer's own request:
+# a short budget, then the handoff fails with its text kept and the page offers Retry.
+EAGER_MAX_RETRIES = 2
+EAGER_MAX_WAIT_SECONDS = 5.0
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -36,20 +40,20 @@ def retry_countdown(retries: int, retry_after: float | None) -> float:
 def post_handoff(self, handoff_id: str) -> None:
     """Acknowledged only when done, and redelivered if the worker dies: the service makes that safe."""
     retries = self.request.retries
+    max_retries = EAGER_MAX_RETRIES if self.request.is_eager else self.max_retries
     while True:
         try:
             services.handoff_run(handoff_id=handoff_id)
             return
         except PsaTransientError as exc:
-            if retries >= self.max_retries:
+            if retries >= max_retries:
                 message = f"{exc.message} (gave up after {retries + 1} attempts)"
                 services.handoff_give_up(handoff_id=handoff_id, code=exc.code, message=message)
                 return
             countdown = retry_countdown(retries, exc.retry_after)
             if not self.request.is_eager:
                 raise self.retry(countdown=countdown) from None
-            # Eager Celery (the embedded default) cannot schedule a retry: wait here, then run again.
-            time.sleep(countdown)
+            time.sleep(min(countdown, EAGER_MAX_WAIT_SECONDS))
             retries += 1
         except Exception:
             # A bug or an outage of our own: never leave the handoff "posting" for ever.

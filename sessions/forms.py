@@ -111,9 +111,7 @@ class FixForm(WorkspaceForm):
 
     title = forms.CharField(label="Fix to try", max_length=200)
     description = forms.CharField(required=False, max_length=TEXT_MAX, widget=forms.Textarea(attrs={"rows": 3}))
-    confidence_pct = forms.IntegerField(
-        label="Confidence (%)", min_value=0, max_value=100, widget=forms.NumberInput(attrs={"step": 5})
-    )
+    confidence_pct = forms.IntegerField(label="Confidence (%)", min_value=0, max_value=100)
 
 
 class OutcomeForm(WorkspaceForm):

@@ -107,7 +107,10 @@ def workspace_context(request, session, **overrides) -> dict:
     chosen = next((t for t in templates if t.slug == request.GET.get("template")), None)
     editing_id = int_or(request.GET.get("edit_fact"))
     editing = next((fact for fact in session.live_facts if fact.pk == editing_id), None) if session.is_open else None
-    open_kind = handoff_selectors.kind_to_open(session=session, requested=request.GET.get("preview", ""))
+    handoff = handoff_selectors.latest_handoff(session)
+    open_kind = handoff_selectors.kind_to_open(
+        session=session, requested=request.GET.get("preview", ""), handoff=handoff
+    )
     context = {
         "session": session,
         "fix": fix,
@@ -123,7 +126,7 @@ def workspace_context(request, session, **overrides) -> dict:
         "templates": templates,
         "script_template": chosen,
         "script_form": ScriptForm(template=chosen) if chosen else None,
-        "handoff": handoff_selectors.latest_handoff(session),
+        "handoff": handoff,
         "panel": handoff_selectors.preview_panel(session=session, kind=open_kind)
         if open_kind and session.is_open
         else None,
@@ -136,7 +139,9 @@ def workspace_context(request, session, **overrides) -> dict:
 def _fact_form(fact: Fact, data=None) -> FactForm:
     """The inline editor's form: ids of its own, so it can sit beside the add form."""
     initial = {"text": fact.text, "source_type": fact.source_type, "source_summary": fact.source_summary}
-    return FactForm(data, initial=initial, auto_id=f"fact{fact.pk}_%s")
+    form = FactForm(data, initial=initial, auto_id=f"fact{fact.pk}_%s")
+    form.fields["text"].widget.attrs["autofocus"] = True  # htmx focuses it when the editor swaps in
+    return form
 
 
 @login_required
@@ -195,7 +200,7 @@ def fact_row(request, session_id, fact_id):
     fact = _fact(session, fact_id)
     if not request.htmx:
         return redirect(f"{reverse('workspace', args=[session_id])}#fact-{fact.pk}")
-    return fragment(request, f"{WORKSPACE}#fact-row", {"session": session, "fact": fact})
+    return fragment(request, f"{WORKSPACE}#fact-row", {"session": session, "fact": fact, "focus_row": True})
 
 
 @login_required
@@ -222,7 +227,7 @@ def fact_edit(request, session_id, fact_id):
         return render(request, WORKSPACE, context, status=400)
     if not changed:
         return fragment(request, f"{WORKSPACE}#fact-edit", {"session": session, "fact": fact, "form": form})
-    response = fragment(request, f"{WORKSPACE}#fact-row", {"session": session, "fact": fact})
+    response = fragment(request, f"{WORKSPACE}#fact-row", {"session": session, "fact": fact, "focus_row": True})
     trigger_client_event(response, SESSION_CHANGED)
     return response
 

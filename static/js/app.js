@@ -11,7 +11,19 @@
     setTimeout(function () { toast.remove(); }, error ? 15000 : 8000);
   }
 
+  // A failed post's toast is about its card: keep only the newest one, and only while the card shows a failure.
+  function pruneHandoffToasts() {
+    var seen = {};
+    Array.prototype.slice.call(document.querySelectorAll("#toasts [data-handoff]")).reverse().forEach(function (toast) {
+      var id = toast.dataset.handoff;
+      var card = document.querySelector('#handoff[data-handoff="' + id + '"]');
+      if (seen[id] || !card || !card.classList.contains("handoff-failed")) toast.remove();
+      else seen[id] = true;
+    });
+  }
+
   function armToasts() {
+    pruneHandoffToasts();
     document.querySelectorAll("#toasts .toast").forEach(dismissLater);
   }
 
@@ -33,7 +45,18 @@
     dismissLater(toast);
   }
 
+  document.documentElement.classList.replace("no-js", "js");
+
   document.addEventListener("click", function (event) {
+    // The list's filter links carry the search as typed, not as it was when the page loaded.
+    var filter = event.target.closest(".filters .segmented a");
+    var search = document.getElementById("q");
+    if (filter && search) {
+      var url = new URL(filter.href);
+      url.searchParams.set("q", search.value);
+      filter.href = url.toString();
+    }
+
     var close = event.target.closest(".toast-close");
     if (close) { close.closest(".toast").remove(); return; }
 

@@ -153,6 +153,7 @@ def test_transient_faults_that_outlast_the_retries_fail_with_the_text_kept(
 
     assert body["state"] == "failed"
     assert body["error"]["code"] == "psa_unavailable"
+    assert body["attempts"] == 3  # eager tasks wait inside the request: two quick retries, then Retry is the user's
     assert body["markdown"] == TEXT
     assert Session.objects.get(pk=session_a.pk).is_open
 

@@ -375,7 +375,20 @@ def test_the_preview_shows_text_in_angle_brackets_that_will_be_posted(bob_web, s
     html = text(hx_post(bob_web, url("preview", session_a)))
     article = html[html.index("<article") : html.index("</article>")]
 
-    assert "Need password" in article
+    assert "&lt;Need password&gt;" in article
+
+
+def test_the_preview_keeps_backslashes_as_they_will_be_posted(bob_web, session_a):
+    hx_post(
+        bob_web,
+        reverse("fact-add", args=[session_a.pk]),
+        {"text": r"The share \\fs01\finance answers by IP", "source_type": "engineer"},
+    )
+
+    html = text(hx_post(bob_web, url("preview", session_a)))
+    article = html[html.index("<article") : html.index("</article>")]
+
+    assert r"\\fs01\finance" in article
 
 
 def test_posting_an_empty_text_is_refused_in_words_and_creates_nothing(bob_web, local_session):
@@ -457,3 +470,34 @@ def test_a_second_post_while_one_is_in_progress_is_refused_in_words(bob_web, ses
 
     assert "A post for this session is already in progress; wait for it to finish." in oob_toasts(response)
     assert Handoff.objects.filter(session=session_a).count() == 1
+
+
+def test_resolving_warns_when_no_recorded_fix_says_the_problem_is_fixed(bob_web, bob, session_a):
+    from sessions import services
+
+    no_fix = text(hx_post(bob_web, url("preview", session_a)))
+    assert "No fix is recorded for this session." in no_fix
+
+    fix = services.fix_set(session=session_a, user=bob, title="Clear the cached credentials", confidence_pct=85)
+    proposed = text(hx_post(bob_web, url("preview", session_a)))
+    assert "The suggested fix is “Proposed”, not confirmed as fixing it." in proposed
+    assert "The suggested fix is" not in text(hx_post(bob_web, url("preview", session_a, ESCALATION)))
+
+    services.fix_record_outcome(fix=fix, outcome="applied_success")
+    fixed = text(hx_post(bob_web, url("preview", session_a)))
+    assert "not confirmed as fixing it" not in fixed
+    assert "No fix is recorded" not in fixed
+
+
+def test_after_a_post_that_wrote_nothing_a_reload_offers_the_text_again_below_the_failure(
+    bob_web, session_a, psa_connected, simulator
+):
+    simulator.set_faults(server_error={"count": 100, "status": 503})
+    hx_post(bob_web, url("handoff-post", session_a), {"markdown": NOTE})
+
+    page = text(bob_web.get(workspace(session_a)))
+    wrap_up = region(page, "wrap-up")
+
+    assert "Nothing was written to the ticket. Retry posts the same text again, or edit it below" in wrap_up
+    assert "Confirm &amp; post to #1001" in wrap_up  # the panel is open below the card
+    assert simulator.notes_for(1001) == []
