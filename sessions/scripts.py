@@ -1,6 +1,27 @@
-"""Script templates: checking a template's parameter schema and rendering `{{ key }}` placeholders.
+r"""Script templates: checking a template's parameter schema and rendering `{{ key }}` placeholders.
 
 Pure functions; `sessions.services.script_generate` stores the result.
+
+Values come from tickets, so each placeholder is filled with its value escaped for the template's language and
+for the quotes its placeholder sits in (`_fill` is the one place that does it):
+
+- Inside single quotes (`'{{ x }}'`, also `'\\{{ server }}\share'`): PowerShell doubles each single quote
+  (' and the typographic U+2018 to U+201B); bash writes ' as '\''; Python backslash-escapes.
+- Inside double quotes: PowerShell puts a backtick before ` " $ (and the typographic U+201C to U+201E);
+  bash a backslash before \ " $ `; Python backslash-escapes; Windows batch cannot escape there, so a value
+  with " or % is refused.
+- Unquoted: numbers and select options pass as they are; any other value must be plain - letters, digits and
+  `_ . , : @ / \ + = -`, not starting with `-` - or it is refused: an admin should quote the placeholder.
+- Inside quotes a PowerShell, bash or batch value must be one line; Python escapes line breaks.
+
+Which quotes a placeholder sits in (`_quote_contexts`): the body is read from the top, line by line,
+following the language's strings, escape character and comments. A placeholder counts as inside single or
+double quotes only when that string opens and closes on the placeholder's own line, the line starts outside
+any string, and nothing makes the string's contents special: no `$(` (or bash backtick) inside double
+quotes earlier on the line, no prefix on the string (bash $'...', Python f'...', r'...'), no escape
+character right before the placeholder. Everything else - comments, heredocs, here-strings, strings over several lines,
+whatever the reading is unsure of - counts as unquoted: the strictest rule, whose values are plain enough to
+be safe wherever they land.
 """
 
 import re
@@ -74,9 +95,10 @@ def _schema_errors(schema) -> list[str]:
     return errors
 
 
-def render_script(*, body: str, parameters: list[dict], values) -> RenderedScript:
-    """Validate `values` against the template's parameters and render the script.
+def render_script(*, body: str, parameters: list[dict], values, language: str) -> RenderedScript:
+    """Validate `values` against the template's parameters and render the script in `language`.
 
+    Each value is escaped for where its placeholder sits in the body (see the module docstring).
     Raises InvalidInput naming each bad parameter (`parameters.<key>`).
     """
     if not isinstance(values, dict):
@@ -93,16 +115,21 @@ def render_script(*, body: str, parameters: list[dict], values) -> RenderedScrip
         except ValueError as exc:
             errors[key] = [str(exc)]
     if errors:
-        detail = "; ".join(f"parameters.{key}: {' '.join(messages)}" for key, messages in errors.items())
-        raise InvalidInput(detail, code="invalid_parameters", errors={"parameters": errors})
+        raise _invalid_parameters(errors)
 
-    secret_keys = {key for key, parameter in by_key.items() if parameter.get("field_type") == "password"}
+    field_types = {key: parameter.get("field_type", "text") for key, parameter in by_key.items()}
+    secret_keys = {key for key, field_type in field_types.items() if field_type == "password"}
     redacted = {key: (REDACTED if key in secret_keys and value else value) for key, value in clean.items()}
     return RenderedScript(
-        script=_fill(body, clean),
-        redacted_script=_fill(body, redacted),
+        script=_fill(body, clean, language=language, field_types=field_types),
+        redacted_script=_fill(body, clean, language=language, field_types=field_types, hide=secret_keys),
         parameters_used=redacted,
     )
+
+
+def _invalid_parameters(errors: dict[str, list[str]]) -> InvalidInput:
+    detail = "; ".join(f"parameters.{key}: {' '.join(messages)}" for key, messages in errors.items())
+    return InvalidInput(detail, code="invalid_parameters", errors={"parameters": errors})
 
 
 def _clean_value(parameter: dict, value) -> str:
@@ -132,5 +159,215 @@ def _clean_value(parameter: dict, value) -> str:
     return value
 
 
-def _fill(body: str, values: dict[str, str]) -> str:
-    return PLACEHOLDER.sub(lambda match: values.get(match.group(1), ""), body)
+# Filling placeholders: each value escaped for the language and the quotes around its placeholder
+
+UNQUOTED, SINGLE, DOUBLE = "unquoted", "single", "double"
+POWERSHELL_SINGLE_QUOTES = "'\u2018\u2019\u201a\u201b"  # PowerShell ends a '...' string at any of these
+POWERSHELL_DOUBLE_QUOTES = '"\u201c\u201d\u201e'  # ... and a "..." string at any of these
+SAFE_UNQUOTED = re.compile(r"[A-Za-z0-9_.,:@/\\+=][A-Za-z0-9_.,:@/\\+=-]*")  # no leading "-": not an option
+LINE_BREAK = re.compile("[\r\n\x85\u2028\u2029]")
+
+
+def _fill(body: str, values: dict[str, str], *, language: str, field_types: dict, hide=frozenset()) -> str:
+    """The body with each placeholder replaced by its value escaped for `language` and the quotes around it.
+
+    Values of `hide` keys become [REDACTED] as they are. Raises InvalidInput naming each refused value.
+    """
+    contexts = _quote_contexts(body, language)
+    errors: dict[str, list[str]] = {}
+
+    def replace(match: re.Match) -> str:
+        key, value = match.group(1), values.get(match.group(1), "")
+        if key in hide and value:
+            return REDACTED
+        context = contexts.get(match.start(), UNQUOTED)
+        try:
+            return _escape(value, key=key, field_type=field_types.get(key, "text"), language=language, context=context)
+        except ValueError as exc:
+            errors.setdefault(key, [str(exc)])
+            return ""
+
+    filled = PLACEHOLDER.sub(replace, body)
+    if errors:
+        raise _invalid_parameters(errors)
+    return filled
+
+
+def _escape(value: str, *, key: str, field_type: str, language: str, context: str) -> str:
+    """`value` written so that it stays one literal value where its placeholder sits; ValueError if it can't."""
+    if context == UNQUOTED:
+        if field_type in ("number", "select") or not value or SAFE_UNQUOTED.fullmatch(value):
+            return value
+        raise ValueError(
+            "Contains characters that are not safe where this template uses it unquoted; "
+            f"ask an admin to quote {{{{ {key} }}}} in the template."
+        )
+    if language == "python":
+        quote = "'" if context == SINGLE else '"'
+        return value.replace("\\", "\\\\").replace(quote, "\\" + quote).replace("\n", "\\n").replace("\r", "\\r")
+    if LINE_BREAK.search(value):
+        raise ValueError("Must be a single line: this template puts it inside a quoted string.")
+    if language == "powershell" and context == SINGLE:
+        return re.sub(f"[{POWERSHELL_SINGLE_QUOTES}]", lambda quote: quote.group() * 2, value)
+    if language == "powershell":
+        return re.sub(f"[`${POWERSHELL_DOUBLE_QUOTES}]", lambda char: "`" + char.group(), value)
+    if language == "bash" and context == SINGLE:
+        return value.replace("'", "'\\''")
+    if language == "bash":
+        return re.sub(r'[\\"$`]', lambda char: "\\" + char.group(), value)
+    # Windows batch: only double quotes mean anything, and nothing can be escaped inside them.
+    if '"' in value or "%" in value:
+        raise ValueError('Cannot contain " or % where this Windows batch template puts it inside double quotes.')
+    return value
+
+
+# Where each placeholder sits: the rule is in the module docstring
+
+
+@dataclass(frozen=True)
+class _Syntax:
+    """What `_QuoteReader` follows of a language: its strings, escape character and comments."""
+
+    single: str  # characters that open and close a single-quoted string
+    double: str  # characters that open and close a double-quoted string
+    escape: str  # the escape character, which takes the next character literally ...
+    escapes_in: frozenset[str]  # ... outside strings ("") and in these strings (and in any prefixed string)
+    comment: re.Pattern  # matched outside strings: a comment from there to the end of the line
+    block_comments: bool = False  # PowerShell: <# ... #>
+    code_in_double: re.Pattern | None = None  # inside double quotes: embedded code ($( ... ), `...`)
+    prefix: re.Pattern | None = None  # matched at an opening quote: a prefix ($'', f'', r'') makes it special
+    heredoc: re.Pattern | None = None  # bash: <<WORD, whose body runs to a line that is WORD
+    here_strings: bool = False  # PowerShell: @' or @" ending a line, up to a line starting '@ or "@
+    triple_quotes: bool = False  # Python: ''' and """ strings
+    strings_span_lines: bool = True  # Windows batch: every line starts outside quotes
+
+
+WORD_START = r"(?:^|(?<=[\s;|&()]))"
+SYNTAX = {
+    "powershell": _Syntax(
+        single=POWERSHELL_SINGLE_QUOTES,
+        double=POWERSHELL_DOUBLE_QUOTES,
+        escape="`",
+        escapes_in=frozenset({"", '"'}),
+        comment=re.compile(WORD_START + "#"),
+        block_comments=True,
+        code_in_double=re.compile(r"\$\("),
+        here_strings=True,
+    ),
+    "bash": _Syntax(
+        single="'",
+        double='"',
+        escape="\\",
+        escapes_in=frozenset({"", '"'}),
+        comment=re.compile(WORD_START + "#"),
+        code_in_double=re.compile(r"\$\(|`"),
+        prefix=re.compile(r"(?<=\$)"),
+        heredoc=re.compile(r"(?<!<)<<(?P<dash>-?)\s*\\?(?P<q>['\"]?)(?P<word>[A-Za-z_][A-Za-z0-9_]*)(?P=q)"),
+    ),
+    "python": _Syntax(
+        single="'",
+        double='"',
+        escape="\\",
+        escapes_in=frozenset({"", "'", '"', "'''", '"""'}),
+        comment=re.compile("#"),
+        prefix=re.compile(r"(?<=[A-Za-z])"),
+        triple_quotes=True,
+    ),
+    "cmd": _Syntax(
+        single="",
+        double='"',
+        escape="^",
+        escapes_in=frozenset({""}),
+        comment=re.compile(r"^\s*@?(?:rem(?:\s|$)|::)", re.IGNORECASE),
+        strings_span_lines=False,
+    ),
+}
+QUOTED = ("'", '"', "'''", '"""')
+
+
+def _quote_contexts(body: str, language: str) -> dict[int, str]:
+    """The offset of every placeholder in `body` that sits inside quotes, mapped to SINGLE or DOUBLE."""
+    if language not in SYNTAX:
+        raise ValueError(f"Unknown script language {language!r}.")
+    reader, contexts, offset = _QuoteReader(SYNTAX[language]), {}, 0
+    for line in body.split("\n"):
+        contexts.update(reader.read_line(line, offset))
+        offset += len(line) + 1
+    return contexts
+
+
+class _QuoteReader:
+    """Follows a body's strings line by line; see the module docstring for what counts as quoted."""
+
+    def __init__(self, syntax: _Syntax):
+        self.syntax = syntax
+        self.quote = ""  # the string (or comment) we are in: "", "'", '"', "'''", '"""', "@'", '@"' or "<#"
+        self.prefixed = False  # the string has a prefix ($'', f'', r''): placeholders in it count unquoted
+        self.heredocs: list[tuple[str, bool]] = []  # bash: (WORD, tabs stripped) of heredocs still to come
+
+    def read_line(self, line: str, offset: int) -> dict[int, str]:
+        syntax, contexts, pending = self.syntax, {}, []  # pending: placeholders in the string opened on this line
+        if self.heredocs:  # a line of a heredoc's body: nothing in it counts as quoted
+            word, strip_tabs = self.heredocs[0]
+            if (line.lstrip("\t") if strip_tabs else line).rstrip("\r") == word:
+                self.heredocs.pop(0)
+            return {}
+        trusted, i = not self.quote, 0  # a line that starts inside a string trusts none of its quotes
+        if self.quote in ("@'", '@"'):  # a here-string ends only at a line starting with '@ or "@
+            quotes = syntax.single if self.quote == "@'" else syntax.double
+            if not (line[:1] and line[0] in quotes and line[1:2] == "@"):
+                return {}
+            self.quote, i = "", 2
+        while i < len(line):
+            placeholder = PLACEHOLDER.match(line, i)
+            if placeholder:
+                if self.quote in QUOTED and trusted and not self.prefixed:
+                    pending.append(offset + i)
+                i = placeholder.end()
+            elif line[i] == syntax.escape and (self.quote in syntax.escapes_in or self.prefixed):
+                i += 2  # the next character is literal (so a placeholder right after it is never quoted)
+            elif not self.quote:
+                if syntax.comment.match(line, i):
+                    break
+                i = self._outside(line, i)
+            elif closer := self._closer(line, i):
+                contexts.update(dict.fromkeys(pending, SINGLE if self.quote[0] == "'" else DOUBLE))
+                pending, self.quote, self.prefixed = [], "", False
+                i += closer
+            else:
+                if self.quote == '"' and syntax.code_in_double and syntax.code_in_double.match(line, i):
+                    trusted = False  # code inside the string: its quotes are not followed
+                i += 1
+        if not syntax.strings_span_lines:
+            self.quote = ""
+        return contexts
+
+    def _outside(self, line: str, i: int) -> int:
+        """Read what starts at `i` outside any string; return where to go on."""
+        syntax, char = self.syntax, line[i]
+        if syntax.block_comments and line.startswith("<#", i):
+            self.quote = "<#"
+            return i + 2
+        heredoc = syntax.heredoc and syntax.heredoc.match(line, i)
+        if heredoc:
+            self.heredocs.append((heredoc.group("word"), bool(heredoc.group("dash"))))
+            return heredoc.end()
+        if char not in syntax.single and char not in syntax.double:
+            return i + 1
+        kind = "'" if char in syntax.single else '"'
+        if syntax.here_strings and line[i - 1 : i] == "@" and not line[i + 1 :].strip():
+            self.quote = "@" + kind
+            return len(line)
+        self.prefixed = bool(syntax.prefix and syntax.prefix.match(line, i))
+        if syntax.triple_quotes and line.startswith(char * 3, i):
+            self.quote = kind * 3
+            return i + 3
+        self.quote = kind
+        return i + 1
+
+    def _closer(self, line: str, i: int) -> int:
+        """The length of the current string's closing quote if it is at `i`, else 0."""
+        if self.quote in ("'", '"'):
+            return int(line[i] in (self.syntax.single if self.quote == "'" else self.syntax.double))
+        closer = {"'''": "'''", '"""': '"""', "<#": "#>"}.get(self.quote)
+        return len(closer) if closer and line.startswith(closer, i) else 0

@@ -197,7 +197,9 @@ def script_generate(
     """Render the template once for the engineer; store only the redacted parameters and script."""
     if template.account_id != session.account_id:
         raise InvalidInput("Unknown template.", field="template")
-    rendered = render_script(body=template.body, parameters=template.parameters, values=parameters)
+    rendered = render_script(
+        body=template.body, parameters=template.parameters, values=parameters, language=template.language
+    )
     _lock_open_session(session)
     generation = ScriptGeneration.objects.create(
         session=session,

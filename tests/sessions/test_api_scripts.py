@@ -6,7 +6,8 @@ from sessions.models import ScriptGeneration, ScriptTemplate
 from tests.conftest import PARAMETER_SCHEMA
 
 TEMPLATES = reverse("api-script-templates")
-SECRET = "Hunter2-Sup3r-Secret!"
+# The map-drive fixture uses {{ password }} unquoted, where only plain values (no "!") are allowed.
+SECRET = "Hunter2-Sup3r-Secret"
 
 
 def generations_url(session):

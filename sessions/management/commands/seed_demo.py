@@ -70,7 +70,7 @@ TEMPLATES = [
                     "key": "wait_seconds",
                     "label": "Seconds to wait after restart",
                     "field_type": "number",
-                    "required": False,
+                    "required": True,
                 },
             ]
         },
