@@ -88,7 +88,7 @@ class TestSeedDemo:
         settings.FLOWPILOT_PSA_ALLOW_PRIVATE_HOSTS = True
         call_command("seed_demo", "--simulator-url", simulator.url)
         account = Account.objects.get(name=DEMO_ACCOUNT)
-        session = Session.objects.get(account=account, psa_ticket_id=48213)
+        session = Session.objects.get(account=account, psa_ticket_id=48227)
         engineer = User.objects.get(username="demo")
 
         handoff = handoff_post(
@@ -97,7 +97,7 @@ class TestSeedDemo:
 
         assert handoff.state == "succeeded"
         assert (handoff.verified_status_name, handoff.status_verified) == ("Resolved", True)
-        assert len(simulator.notes_for(48213)) == 1
+        assert len(simulator.notes_for(48227)) == 1
         assert f"posts to the ConnectWise simulator at {simulator.url}" in capsys.readouterr().out
 
     def test_without_the_opt_in_it_says_why_there_is_no_psa_connection(self, db, capsys):

@@ -119,7 +119,7 @@ SESSIONS = [
             "intake_text": (
                 "Ticket from Dana (Finance): 'S: drive shows a red X since this morning, can't open the budget sheets.'"
             ),
-            "psa_ticket_id": 48213,
+            "psa_ticket_id": 48227,
         },
         "facts": [
             ("Affected users changed their passwords on Monday; the drive broke the same day.", PSA),
@@ -155,7 +155,7 @@ SESSIONS = [
             "problem_summary": "Jobs pile up behind a stuck job on the reception HP LaserJet.",
             "problem_domain": "printing",
             "intake_text": "Front desk: nothing prints since 9am; the printer display says Ready.",
-            "psa_ticket_id": 48227,
+            "psa_ticket_id": 48241,
         },
         "facts": [
             ("The printer's own test page prints fine.", ENGINEER),
