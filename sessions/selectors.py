@@ -31,6 +31,12 @@ def session_list(*, account: Account, user=None, status: str = "", query: str = 
     return sessions
 
 
+def open_sessions_on_ticket(*, account: Account, ticket_id: int) -> QuerySet[Session]:
+    return Session.objects.filter(account=account, psa_ticket_id=ticket_id, status=Session.Status.OPEN).select_related(
+        "created_by"
+    )
+
+
 def session_contents() -> list:
     """Prefetches of what a session holds: live facts only (`live_facts`), checks, script generations."""
     return [Prefetch("facts", queryset=Fact.objects.live(), to_attr="live_facts"), "checks", "script_generations"]

@@ -66,9 +66,10 @@ def session_new(request):
     has_psa = psa_services.connection_for(account) is not None
     importing = "import" in request.POST
     form = SessionForm(request.POST or None, importing=importing)
+    notices: list[str] = []
     if request.method == "POST" and form.is_valid():
         if importing:
-            form = _imported(form, account)
+            form, notices = _imported(form, account)
         else:
             session = services.session_create(
                 account=account,
@@ -78,23 +79,35 @@ def session_new(request):
                 psa_ticket_id=form.cleaned_data["psa_ticket_id"],
             )
             return redirect("workspace", session_id=session.pk)
-    return render_page(request, "sessions/new.html", {"form": form, "has_psa": has_psa}, partial="session-form")
+    context = {"form": form, "has_psa": has_psa, "notices": notices}
+    return render_page(request, "sessions/new.html", context, partial="session-form")
 
 
-def _imported(form: SessionForm, account) -> SessionForm:
-    """The form again, filled from the ticket, or with the PSA's answer in plain words on the ticket field."""
+def _imported(form: SessionForm, account) -> tuple[SessionForm, list[str]]:
+    """The form again, filled from the ticket (a title already typed is kept), with what the engineer should
+    know before starting; or with the PSA's answer in plain words on the ticket field."""
     ticket_id = form.cleaned_data["psa_ticket_id"]
     try:
         ticket = psa_services.ticket_lookup(account=account, ticket_id=ticket_id)
     except DomainError as exc:
         form.add_error("psa_ticket_id", exc.message)
-        return form
+        return form, []
     intake = f"Imported from ticket #{ticket.id}: {ticket.summary}"
     if ticket.board_name or ticket.status:
         intake += f"\nBoard: {ticket.board_name or '—'} · Status: {ticket.status.name if ticket.status else '—'}"
     if form.cleaned_data["intake_text"].strip():
         intake = f"{form.cleaned_data['intake_text'].strip()}\n\n{intake}"
-    return SessionForm(initial={"title": ticket.summary[:200], "psa_ticket_id": ticket.id, "intake_text": intake})
+    title = form.cleaned_data["title"].strip() or ticket.summary[:200]
+    notices = [
+        f"“{session.title}” is already open on ticket #{ticket.id} (started by {session.created_by or 'someone'})."
+        for session in selectors.open_sessions_on_ticket(account=account, ticket_id=ticket.id)
+    ]
+    if ticket.closed:
+        status = f" (status “{ticket.status.name}”)" if ticket.status else ""
+        notices.append(
+            f"Ticket #{ticket.id} is closed in the PSA{status}: posting would add a note to a closed ticket."
+        )
+    return SessionForm(initial={"title": title, "psa_ticket_id": ticket.id, "intake_text": intake}), notices
 
 
 # The workspace

@@ -222,3 +222,26 @@ def test_the_new_session_labels_have_no_colon_like_the_workspaces(bob_web):
 
     assert '<label for="id_title">Title</label>' in html
     assert '<label for="id_psa_ticket_id">Ticket number</label>' in html
+
+
+def test_importing_a_ticket_already_worked_keeps_the_typed_title_and_says_who_is_on_it(
+    bob_web, session_a, psa_connected
+):
+    html = text(hx_post(bob_web, NEW, {"import": "1", "psa_ticket_id": "1001", "title": "Second look at Outlook"}))
+
+    assert 'value="Second look at Outlook"' in html
+    assert f"“{session_a.title}” is already open on ticket #1001 (started by bob)." in html
+
+
+def test_importing_a_closed_ticket_warns_that_posting_would_note_a_closed_ticket(
+    bob_web, bob, session_a, psa_connected
+):
+    from handoff.kinds import DraftKind
+    from handoff.services import handoff_post
+
+    handoff_post(session=session_a, kind=DraftKind.RESOLUTION_NOTE, markdown="## Problem\n\nDone.", user=bob)
+
+    html = text(hx_post(bob_web, NEW, {"import": "1", "psa_ticket_id": "1001"}))
+
+    assert "Ticket #1001 is closed in the PSA (status “Resolved”): posting would add a note to a closed ticket." in html
+    assert "is already open on ticket" not in html  # that session is resolved now
