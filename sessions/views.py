@@ -188,8 +188,27 @@ def session_edit(request, session_id):
     ticket decides what the wrap-up area says."""
     session = session_for(request, session_id)
     form = SessionDetailsForm.for_session(session, request.POST)
-    changed = submit(form, lambda **data: services.session_update(session=session, changes=data))
+
+    def save(**data):
+        if data["psa_ticket_id"] not in (None, session.psa_ticket_id):
+            _check_ticket_exists(request, session, data["psa_ticket_id"])
+        services.session_update(session=session, changes=data)
+
+    changed = submit(form, save)
     return _region(request, session_id, "workspace", changed=changed, details_form=form)
+
+
+def _check_ticket_exists(request, session, ticket_id: int) -> None:
+    """A newly linked ticket the PSA says does not exist is refused; when the PSA can't answer, it is linked
+    with a warning (the engineer may be offline from the PSA, not wrong)."""
+    if psa_services.connection_for(session.account) is None:
+        return
+    try:
+        psa_services.ticket_lookup(account=session.account, ticket_id=ticket_id)
+    except DomainError as exc:
+        if exc.code == "psa_ticket_not_found":
+            raise
+        messages.warning(request, f"Ticket #{ticket_id} is linked, but the PSA could not confirm it: {exc.message}")
 
 
 @login_required

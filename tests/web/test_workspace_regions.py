@@ -559,3 +559,16 @@ def test_a_plain_details_post_redirects_and_an_empty_title_is_refused_in_place(b
     assert "This field is required." in html
     assert "Enter a whole number." in html
     assert Session.objects.get(pk=session_a.pk).title == "Renamed"
+
+
+def test_linking_a_ticket_the_psa_does_not_know_is_refused_on_the_ticket_field(bob_web, session_a, psa_connected):
+    response = hx_post(bob_web, url("session-edit", session_a), {"title": session_a.title, "psa_ticket_id": "999999"})
+
+    html = text(response)
+    assert '<details class="session-details" open>' in html
+    assert "999999" in region(html, "session-header")
+    assert Session.objects.get(pk=session_a.pk).psa_ticket_id == 1001
+
+    linked = hx_post(bob_web, url("session-edit", session_a), {"title": session_a.title, "psa_ticket_id": "1002"})
+    assert "Ticket #1002" in text(linked)
+    assert Session.objects.get(pk=session_a.pk).psa_ticket_id == 1002
