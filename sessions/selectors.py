@@ -47,6 +47,7 @@ def session_detail_queryset(*, account: Account) -> QuerySet[Session]:
     return Session.objects.filter(account=account).prefetch_related(
         *session_contents(),
         Prefetch("fixes", queryset=SuggestedFix.objects.filter(superseded_at__isnull=True), to_attr="active_fixes"),
+        Prefetch("fixes", queryset=SuggestedFix.objects.filter(superseded_at__isnull=False), to_attr="earlier_fixes"),
     )
 
 

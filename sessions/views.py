@@ -23,7 +23,7 @@ from sessions import selectors, services
 from sessions.forms import CheckForm, FactForm, FixForm, OutcomeForm, ScriptForm, SessionDetailsForm, SessionForm
 from sessions.models import Fact, ScriptTemplate, SuggestedFix
 
-STATUS_FILTERS = {"open": "Open", "closed": "Closed", "": "All"}
+STATUS_FILTERS = {"open": "Open", "resolved": "Resolved", "escalated": "Escalated", "closed": "Closed", "": "All"}
 SESSION_CHANGED = "session-changed"  # the preview panel listens for it to show its stale warning
 WORKSPACE = "sessions/workspace.html"
 
@@ -93,8 +93,8 @@ def _imported(form: SessionForm, account) -> tuple[SessionForm, list[str]]:
         form.add_error("psa_ticket_id", exc.message)
         return form, []
     intake = f"Imported from ticket #{ticket.id}: {ticket.summary}"
-    if ticket.board_name or ticket.status:
-        intake += f"\nBoard: {ticket.board_name or '—'} · Status: {ticket.status.name if ticket.status else '—'}"
+    if ticket.board_name:
+        intake += f"\nBoard: {ticket.board_name}"  # not its status: the header shows that live
     if form.cleaned_data["intake_text"].strip():
         intake = f"{form.cleaned_data['intake_text'].strip()}\n\n{intake}"
     title = form.cleaned_data["title"].strip() or ticket.summary[:200]

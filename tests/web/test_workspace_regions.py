@@ -324,8 +324,9 @@ def test_a_new_fix_replaces_the_current_one(bob_web, session_a, fix_a):
     response = hx_post(bob_web, url("fix-set", session_a), {"title": "Recreate the mail profile", "confidence_pct": 85})
 
     html = text(response)
-    assert "Recreate the mail profile" in html
-    assert "Clear cached credentials" not in html
+    assert "<h3>Recreate the mail profile</h3>" in html
+    assert "<h3>Clear cached credentials</h3>" not in html  # the old one is only under "Earlier fixes"
+    assert "Earlier fixes (1)" in html
     fix_a.refresh_from_db()
     assert fix_a.superseded_at is not None
     assert SuggestedFix.objects.get(session=session_a, superseded_at__isnull=True).title == "Recreate the mail profile"
@@ -572,3 +573,33 @@ def test_linking_a_ticket_the_psa_does_not_know_is_refused_on_the_ticket_field(b
     linked = hx_post(bob_web, url("session-edit", session_a), {"title": session_a.title, "psa_ticket_id": "1002"})
     assert "Ticket #1002" in text(linked)
     assert Session.objects.get(pk=session_a.pk).psa_ticket_id == 1002
+
+
+def test_a_replaced_fix_stays_readable_under_earlier_fixes(bob_web, bob, session_a):
+    first = services.fix_set(session=session_a, user=bob, title="Recreate the Outlook profile", confidence_pct=60)
+    services.fix_record_outcome(fix=first, outcome="applied_partial", outcome_notes="Prompts came back after a day.")
+    services.fix_set(session=session_a, user=bob, title="Clear the cached credentials", confidence_pct=85)
+
+    fix_region = region(text(bob_web.get(workspace(session_a))), "fix")
+
+    assert "Clear the cached credentials" in fix_region
+    earlier = fix_region[fix_region.index("Earlier fixes (1)") :]
+    assert "Recreate the Outlook profile" in earlier
+    assert "Applied — partly fixed" in earlier
+    assert "Prompts came back after a day." in earlier
+
+
+def test_the_list_filters_resolved_and_escalated_sessions_apart(bob_web, bob, account_a):
+    resolved = services.session_create(account=account_a, user=bob, title="Resolved printer")
+    escalated = services.session_create(account=account_a, user=bob, title="Escalated VPN")
+    from handoff.kinds import DraftKind
+    from handoff.services import handoff_post
+
+    handoff_post(session=resolved, kind=DraftKind.RESOLUTION_NOTE, markdown="## Problem\n\nx", user=bob)
+    handoff_post(session=escalated, kind=DraftKind.ESCALATION_PACKAGE, markdown="## Problem\n\nx", user=bob)
+
+    only_resolved = text(bob_web.get(reverse("home"), {"status": "resolved"}))
+    only_escalated = text(bob_web.get(reverse("home"), {"status": "escalated"}))
+
+    assert "Resolved printer" in only_resolved and "Escalated VPN" not in only_resolved
+    assert "Escalated VPN" in only_escalated and "Resolved printer" not in only_escalated
