@@ -4,7 +4,7 @@ The caller (handoff.services) records each step's result before taking the next,
 a retry resume where it failed and never post a second note.
 """
 
-from psa.providers.base import Note, NoteKind, PsaProvider, StatusVerificationFailed, Ticket
+from psa.providers.base import Note, NoteKind, PsaError, PsaProvider, StatusVerificationFailed, Ticket
 
 NO_TARGET_STATUS = "No target status is configured for this outcome; the ticket's status was left unchanged."
 
@@ -30,10 +30,25 @@ def transition_and_verify(provider: PsaProvider, ticket_id: int, target_status_i
     if after.status is None or after.status.id != target_status_id or after.board_id != patched.board_id:
         shown = f"{after.status.name} (id {after.status.id})" if after.status else "no status"
         raise StatusVerificationFailed(
-            f"The note was posted, but ConnectWise kept the ticket at {shown} instead of moving it to status "
-            f"{target_status_id}. Check the status belongs to the ticket's board and is active, and the board's "
-            "workflow rules; then retry.",
+            f"The note was posted, but ConnectWise kept the ticket at {shown} instead of moving it to "
+            f"{_target_label(provider, after.board_id, target_status_id)}. Check the status belongs to the "
+            "ticket's board and is active, and the board's workflow rules; then retry.",
             expected_status_id=target_status_id,
             actual=after.status,
         )
     return after
+
+
+def _target_label(provider: PsaProvider, board_id: int | None, status_id: int) -> str:
+    """The target status by name, and why the board would refuse it when it can tell (one more call, made
+    only when the change did not stick)."""
+    try:
+        statuses = provider.list_board_statuses(board_id) if board_id else []
+    except PsaError:
+        return f"status {status_id}"
+    status = next((status for status in statuses if status.id == status_id), None)
+    if status is None:
+        return f"status {status_id}, which is not a status of the ticket's board"
+    if status.inactive:
+        return f"“{status.name}” (id {status_id}), which is inactive"
+    return f"“{status.name}” (id {status_id})"

@@ -277,7 +277,9 @@ def test_a_silently_rejected_status_is_explained_and_retry_finishes_with_one_not
     settled(page)
 
     # In plain words, where the engineer is looking: the card in the wrap-up area, and a toast.
-    rejected = "The note was posted, but ConnectWise kept the ticket at New (id 1) instead of moving it to status 5."
+    rejected = (
+        "The note was posted, but ConnectWise kept the ticket at New (id 1) instead of moving it to “Resolved” (id 5)."
+    )
     failure = region(page, "Wrap up").get_by_role("alert")
     expect(failure.get_by_role("heading", name=re.compile(r"ticket #1001"))).to_be_visible()
     expect(failure).to_contain_text(rejected)

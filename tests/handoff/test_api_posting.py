@@ -120,6 +120,16 @@ def test_a_status_of_another_board_is_caught_by_the_verification(bob_api, accoun
     body = post(bob_api, session_a).json()
 
     assert body["error"]["code"] == "status_verification_failed"
+    assert "instead of moving it to status 21, which is not a status of the ticket's board." in body["error"]["message"]
+
+
+def test_an_inactive_status_is_caught_and_named_as_inactive(bob_api, account_a, session_a, psa_connected):
+    account_settings_update(account=account_a, changes={"cw_resolved_status_id": 7})  # "Old Resolved", inactive
+
+    body = post(bob_api, session_a).json()
+
+    assert body["error"]["code"] == "status_verification_failed"
+    assert "instead of moving it to “Old Resolved” (id 7), which is inactive." in body["error"]["message"]
 
 
 @pytest.mark.parametrize(

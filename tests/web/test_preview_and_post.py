@@ -289,7 +289,7 @@ def test_a_silent_status_rejection_answers_the_wrap_up_with_the_error_and_a_retr
     assert html.strip().startswith('<section id="wrap-up"')
     failure = region(html, "handoff")
     assert "The note is on ticket #1001, but its status did not change" in failure
-    assert "ConnectWise kept the ticket at New (id 1) instead of moving it to status 5." in failure
+    assert "ConnectWise kept the ticket at New (id 1) instead of moving it to “Resolved” (id 5)." in failure
     assert "The note is already on ticket #1001" in failure
     handoff = Handoff.objects.get(session=session_a)
     assert f'action="{reverse("handoff-retry", args=[handoff.pk])}"' in failure
