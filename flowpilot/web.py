@@ -1,28 +1,13 @@
-"""What the server-rendered views share: the account scope, HTMX fragments that carry their toasts,
-and domain errors shown where the engineer is looking."""
+"""What the server-rendered views share: HTMX fragments that carry their toasts, pages that answer
+htmx history restores, and domain errors shown where the engineer is looking."""
 
 from django.contrib import messages
-from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import HttpResponse
+from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.cache import patch_vary_headers
 
-from accounts.selectors import membership_for
 from flowpilot.errors import DomainError
-from sessions.models import Session
-from sessions.selectors import session_detail_queryset
-
-
-def session_for(request, session_id, *, detail: bool = False) -> Session:
-    """The session if it belongs to the user's account; 404 otherwise (never 403: others' ids don't exist)."""
-    membership = membership_for(request.user)
-    if membership is None:
-        raise Http404("No such session.")
-    if detail:
-        sessions = session_detail_queryset(account=membership.account).select_related("account", "created_by")
-    else:
-        sessions = Session.objects.filter(account_id=membership.account_id)
-    return get_object_or_404(sessions, pk=session_id)
 
 
 def render_page(request, template_name: str, context: dict, *, partial: str) -> HttpResponse:

@@ -1,14 +1,12 @@
 """REST views of drafting and posting: find the session inside the user's account, call one service, serialize."""
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.selectors import membership_for
 from flowpilot.errors import NotFound
-from handoff import previews, services
+from handoff import previews, selectors, services
 from handoff.kinds import DraftKind
 from handoff.models import Handoff
 from handoff.serializers import (
@@ -74,8 +72,7 @@ class HandoffPostView(AccountScoped, APIView):
 
 class HandoffScoped:
     def get_handoff(self) -> Handoff:
-        account_id = membership_for(self.request.user).account_id
-        return get_object_or_404(Handoff.objects.filter(session__account_id=account_id), pk=self.kwargs["handoff_id"])
+        return selectors.handoff_for_user(self.request.user, self.kwargs["handoff_id"])
 
 
 class HandoffDetail(HandoffScoped, APIView):

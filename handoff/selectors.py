@@ -2,6 +2,9 @@
 
 from dataclasses import dataclass
 
+from django.shortcuts import get_object_or_404
+
+from accounts.selectors import membership_for
 from handoff import previews
 from handoff.kinds import DraftKind
 from handoff.models import DraftEdit, Handoff
@@ -112,6 +115,13 @@ def kind_to_open(*, session: Session, requested: str = "", handoff: Handoff | No
     if handoff is not None and handoff.state == Handoff.State.FAILED and not handoff.needs_retry:
         return DraftKind(handoff.kind)
     return None
+
+
+def handoff_for_user(user, handoff_id) -> Handoff:
+    """The handoff if its session belongs to the user's account, else Http404."""
+    membership = membership_for(user)
+    account_id = membership.account_id if membership else None
+    return get_object_or_404(Handoff.objects.filter(session__account_id=account_id), pk=handoff_id)
 
 
 def latest_handoff(session: Session) -> Handoff | None:

@@ -7,17 +7,17 @@ is redirected to the workspace, where the same regions render from the database 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import reswap, retarget
 
-from accounts.selectors import membership_for
 from flowpilot.errors import DomainError
-from flowpilot.web import fragment, int_or, session_for, toast_error
+from flowpilot.web import fragment, int_or, toast_error
 from handoff import previews, selectors, services
 from handoff.kinds import DraftKind
 from handoff.models import Handoff
+from sessions.selectors import session_for_user
 from sessions.views import WORKSPACE, workspace_context
 
 
@@ -42,7 +42,7 @@ def _panel(request, session, kind: DraftKind, *, preview=None, editing: bool = F
 def preview(request, session_id, kind: DraftKind):
     """GET: the panel as it stands (polled while drafting). POST: draft it (`force` regenerates, dropping
     the engineer's edits after the page asked them to confirm)."""
-    session = session_for(request, session_id)
+    session = session_for_user(request.user, session_id)
     editing = request.GET.get("mode") == "edit"
     try:
         if request.method == "POST":
@@ -67,7 +67,7 @@ def preview(request, session_id, kind: DraftKind):
 def draft_save(request, session_id, kind: DraftKind):
     """Keep the edited text. Autosave (as the engineer types) answers a small "saved" note; "Done editing"
     answers the panel with the edited text rendered."""
-    session = session_for(request, session_id)
+    session = session_for_user(request.user, session_id)
     try:
         _keep_edit(request, session, kind)
     except DomainError as exc:
@@ -100,7 +100,7 @@ def _keep_edit(request, session, kind: DraftKind) -> None:
 @login_required
 @require_POST
 def draft_discard(request, session_id, kind: DraftKind):
-    session = session_for(request, session_id)
+    session = session_for_user(request.user, session_id)
     try:
         services.draft_edit_discard(session=session, kind=kind)
         messages.info(request, "Your edits were discarded; the panel shows the draft again.")
@@ -116,7 +116,7 @@ def draft_discard(request, session_id, kind: DraftKind):
 def post(request, session_id, kind: DraftKind):
     """Confirm & post. The text comes from the form; from the editor it is kept as the engineer's edit
     first, so a failed post never loses it."""
-    session = session_for(request, session_id)
+    session = session_for_user(request.user, session_id)
     markdown = request.POST.get("markdown", "")
     try:
         if request.POST.get("from_editor"):
@@ -130,24 +130,18 @@ def post(request, session_id, kind: DraftKind):
     return _handoff_response(request, handoff, announce=True)
 
 
-def _handoff(request, handoff_id) -> Handoff:
-    membership = membership_for(request.user)
-    account_id = membership.account_id if membership else None
-    return get_object_or_404(Handoff.objects.filter(session__account_id=account_id), pk=handoff_id)
-
-
 @login_required
 @require_GET
 def handoff_status(request, handoff_id):
     """Polled while a post runs; answers the wrap-up area, or the whole workspace once the session closed.
     Only the poll announces the end: a reload shows the result on the page instead."""
-    return _handoff_response(request, _handoff(request, handoff_id), announce=bool(request.htmx))
+    return _handoff_response(request, selectors.handoff_for_user(request.user, handoff_id), announce=bool(request.htmx))
 
 
 @login_required
 @require_POST
 def handoff_retry(request, handoff_id):
-    handoff = _handoff(request, handoff_id)
+    handoff = selectors.handoff_for_user(request.user, handoff_id)
     try:
         handoff = services.handoff_retry(handoff=handoff)
     except DomainError as exc:
@@ -167,7 +161,7 @@ def _handoff_response(request, handoff: Handoff, *, announce: bool) -> HttpRespo
     if not request.htmx:
         return redirect(_workspace_url(handoff.session_id))
     if handoff.state == Handoff.State.SUCCEEDED:
-        session = session_for(request, handoff.session_id, detail=True)
+        session = session_for_user(request.user, handoff.session_id, detail=True)
         response = fragment(request, f"{WORKSPACE}#workspace", workspace_context(request, session))
         return reswap(retarget(response, "#workspace"), "outerHTML")
     # A failed post reopens its panel: the engineer's text is there to edit, or Retry is offered.
@@ -180,7 +174,7 @@ def _handoff_response(request, handoff: Handoff, *, announce: bool) -> HttpRespo
 
 
 def _wrap_up(request, session_id, *, open_kind: DraftKind | None = None, failure_toast: bool = False) -> HttpResponse:
-    session = session_for(request, session_id, detail=True)
+    session = session_for_user(request.user, session_id, detail=True)
     context = workspace_context(request, session)
     if open_kind is not None and session.is_open:
         context["panel"] = selectors.preview_panel(session=session, kind=open_kind)

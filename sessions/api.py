@@ -7,7 +7,7 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 
 from accounts.permissions import IsAccountAdminForWrites
-from accounts.selectors import account_for, membership_for
+from accounts.selectors import account_for
 from flowpilot.errors import InvalidInput
 from sessions import selectors, services
 from sessions.models import Fact, ScriptTemplate, Session, SuggestedFix
@@ -31,9 +31,7 @@ class AccountScoped:
         return account_for(self.request.user)
 
     def get_session(self) -> Session:
-        # account_id from the membership: no query for the account row (hot paths: cached previews).
-        sessions = Session.objects.filter(account_id=membership_for(self.request.user).account_id)
-        return get_object_or_404(sessions, pk=self.kwargs["session_id"])
+        return selectors.session_for_user(self.request.user, self.kwargs["session_id"])
 
     def validated(self, serializer_class, **kwargs):
         serializer = serializer_class(data=self.request.data, **kwargs)
@@ -84,8 +82,7 @@ class SessionDetail(AccountScoped, generics.RetrieveUpdateAPIView):
     http_method_names = ["get", "patch", "head", "options"]
 
     def get_object(self):
-        queryset = selectors.session_detail_queryset(account=self.account)
-        return get_object_or_404(queryset, pk=self.kwargs["session_id"])
+        return selectors.session_for_user(self.request.user, self.kwargs["session_id"], detail=True)
 
     def partial_update(self, request, *args, **kwargs):
         session = self.get_session()

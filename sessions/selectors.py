@@ -1,8 +1,11 @@
 """Reads of the session domain, always inside one account."""
 
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.http import Http404
+from django.shortcuts import get_object_or_404
 
 from accounts.models import Account
+from accounts.selectors import membership_for
 from sessions.models import Fact, ScriptTemplate, Session, SuggestedFix
 
 
@@ -49,6 +52,22 @@ def session_detail_queryset(*, account: Account) -> QuerySet[Session]:
         Prefetch("fixes", queryset=SuggestedFix.objects.filter(superseded_at__isnull=True), to_attr="active_fixes"),
         Prefetch("fixes", queryset=SuggestedFix.objects.filter(superseded_at__isnull=False), to_attr="earlier_fixes"),
     )
+
+
+def session_for_user(user, session_id, *, detail: bool = False) -> Session:
+    """The session if it belongs to the user's account, else Http404: another account's ids don't exist.
+
+    The account comes from the membership's id, so the plain lookup costs one query (the hot path of a
+    cached preview); `detail` adds everything a workspace or the detail API reads.
+    """
+    membership = membership_for(user)
+    if membership is None:
+        raise Http404("No such session.")
+    if detail:
+        sessions = session_detail_queryset(account=membership.account).select_related("account", "created_by")
+    else:
+        sessions = Session.objects.filter(account_id=membership.account_id)
+    return get_object_or_404(sessions, pk=session_id)
 
 
 def template_list(*, account: Account) -> QuerySet[ScriptTemplate]:

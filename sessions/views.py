@@ -16,12 +16,13 @@ from django_htmx.http import trigger_client_event
 
 from accounts.selectors import account_for
 from flowpilot.errors import DomainError
-from flowpilot.web import fragment, int_or, render_page, session_for, submit, toast_error
+from flowpilot.web import fragment, int_or, render_page, submit, toast_error
 from handoff import selectors as handoff_selectors
 from psa import services as psa_services
 from sessions import selectors, services
 from sessions.forms import CheckForm, FactForm, FixForm, OutcomeForm, ScriptForm, SessionDetailsForm, SessionForm
 from sessions.models import Fact, ScriptTemplate, SuggestedFix
+from sessions.selectors import session_for_user
 
 STATUS_FILTERS = {"open": "Open", "resolved": "Resolved", "escalated": "Escalated", "closed": "Closed", "": "All"}
 SESSION_CHANGED = "session-changed"  # the preview panel listens for it to show its stale warning
@@ -160,7 +161,7 @@ def _fact_form(fact: Fact, data=None) -> FactForm:
 @login_required
 @require_GET
 def workspace(request, session_id):
-    session = session_for(request, session_id, detail=True)
+    session = session_for_user(request.user, session_id, detail=True)
     return render(request, WORKSPACE, workspace_context(request, session))
 
 
@@ -169,7 +170,7 @@ def _region(request, session_id, region: str, *, changed: bool, **forms):
     changed), a redirect for a plain POST, or the whole workspace with the form's errors."""
     if changed and not request.htmx:
         return redirect(f"{reverse('workspace', args=[session_id])}#{region}")
-    session = session_for(request, session_id, detail=True)
+    session = session_for_user(request.user, session_id, detail=True)
     if not changed and not session.is_open:  # its forms are gone from the page: say why nothing happened
         messages.error(request, session.closed_reason)
     context = workspace_context(request, session, **({} if changed else forms))
@@ -186,7 +187,7 @@ def _region(request, session_id, region: str, *, changed: bool, **forms):
 def session_edit(request, session_id):
     """The header's "Edit details": title, ticket, summary, intake. The whole workspace answers, since the
     ticket decides what the wrap-up area says."""
-    session = session_for(request, session_id)
+    session = session_for_user(request.user, session_id)
     form = SessionDetailsForm.for_session(session, request.POST)
 
     def save(**data):
@@ -214,7 +215,7 @@ def _check_ticket_exists(request, session, ticket_id: int) -> None:
 @login_required
 @require_POST
 def fact_add(request, session_id):
-    session = session_for(request, session_id)
+    session = session_for_user(request.user, session_id)
     form = FactForm(request.POST)
     changed = submit(form, lambda **data: services.fact_add(session=session, user=request.user, **data))
     return _region(request, session_id, "facts", changed=changed, fact_form=form)
@@ -228,7 +229,7 @@ def _fact(session, fact_id) -> Fact:
 @require_GET
 def fact_row(request, session_id, fact_id):
     """One fact as shown (what "Cancel" swaps back in)."""
-    session = session_for(request, session_id)
+    session = session_for_user(request.user, session_id)
     fact = _fact(session, fact_id)
     if not request.htmx:
         return redirect(f"{reverse('workspace', args=[session_id])}#fact-{fact.pk}")
@@ -239,7 +240,7 @@ def fact_row(request, session_id, fact_id):
 @require_http_methods(["GET", "POST"])
 def fact_edit(request, session_id, fact_id):
     """The inline editor of one fact; saving swaps the row back in."""
-    session = session_for(request, session_id)
+    session = session_for_user(request.user, session_id)
     fact = _fact(session, fact_id)
     if request.method == "GET":
         if not request.htmx:
@@ -254,7 +255,7 @@ def fact_edit(request, session_id, fact_id):
     if not request.htmx:
         if changed:
             return redirect(f"{reverse('workspace', args=[session_id])}#fact-{fact.pk}")
-        full = session_for(request, session_id, detail=True)
+        full = session_for_user(request.user, session_id, detail=True)
         context = workspace_context(request, full, editing_fact_id=fact.pk, fact_edit_form=form)
         return render(request, WORKSPACE, context, status=400)
     if not changed:
@@ -267,7 +268,7 @@ def fact_edit(request, session_id, fact_id):
 @login_required
 @require_POST
 def fact_delete(request, session_id, fact_id):
-    session = session_for(request, session_id)
+    session = session_for_user(request.user, session_id)
     fact = _fact(session, fact_id)
     try:
         services.fact_delete(fact=fact)
@@ -282,7 +283,7 @@ def fact_delete(request, session_id, fact_id):
 @login_required
 @require_POST
 def check_add(request, session_id):
-    session = session_for(request, session_id)
+    session = session_for_user(request.user, session_id)
     form = CheckForm(request.POST)
     changed = submit(form, lambda **data: services.check_record(session=session, **data))
     return _region(request, session_id, "checks", changed=changed, check_form=form)
@@ -292,7 +293,7 @@ def check_add(request, session_id):
 @require_POST
 def fix_set(request, session_id):
     """Set the suggested fix, superseding the current one."""
-    session = session_for(request, session_id)
+    session = session_for_user(request.user, session_id)
     form = FixForm(request.POST)
     changed = submit(form, lambda **data: services.fix_set(session=session, user=request.user, **data))
     return _region(request, session_id, "fix", changed=changed, fix_form=form)
@@ -301,7 +302,7 @@ def fix_set(request, session_id):
 @login_required
 @require_POST
 def fix_outcome(request, session_id, fix_id):
-    session = session_for(request, session_id)
+    session = session_for_user(request.user, session_id)
     fix = get_object_or_404(SuggestedFix.objects.filter(session=session), pk=fix_id)
     form = OutcomeForm(request.POST)
     changed = submit(form, lambda **data: services.fix_record_outcome(fix=fix, **data))
@@ -312,7 +313,7 @@ def fix_outcome(request, session_id, fix_id):
 @require_http_methods(["GET", "POST"])
 def scripts(request, session_id):
     """GET: the parameter form of the chosen template. POST: generate the script and show it once."""
-    session = session_for(request, session_id)
+    session = session_for_user(request.user, session_id)
     slug = request.GET.get("template") if request.method == "GET" else request.POST.get("template")
     template = ScriptTemplate.objects.filter(account_id=session.account_id, slug=slug).first() if slug else None
     if request.method == "GET":
@@ -336,7 +337,7 @@ def scripts(request, session_id):
         generated.update(script=script.script, generation=generation)
 
     changed = submit(form, generate)
-    full = session_for(request, session_id, detail=True)
+    full = session_for_user(request.user, session_id, detail=True)
     if not changed and not full.is_open:
         messages.error(request, full.closed_reason)
     overrides = {"script_template": template, "script_form": ScriptForm(template=template) if changed else form}
@@ -355,7 +356,7 @@ def scripts(request, session_id):
 @require_GET
 def ticket_status(request, session_id):
     """The linked ticket as the PSA sees it now (loaded after the page, so a slow PSA never slows it)."""
-    session = session_for(request, session_id)
+    session = session_for_user(request.user, session_id)
     ticket, problem = None, ""
     if session.psa_ticket_id:
         try:
