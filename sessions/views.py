@@ -165,17 +165,21 @@ def workspace(request, session_id):
     return render(request, WORKSPACE, workspace_context(request, session))
 
 
-def _region(request, session_id, region: str, *, changed: bool, **forms):
+def _region(request, session_id, region: str, *, changed: bool, shown_once: dict | None = None, **forms):
     """The answer to a write in one region: the fresh region for HTMX (telling the page the session
-    changed), a redirect for a plain POST, or the whole workspace with the form's errors."""
-    if changed and not request.htmx:
+    changed), a redirect for a plain POST, or the whole workspace with the form's errors.
+
+    `shown_once` is what exists only in this response (a generated script with its secrets): a plain
+    POST then gets the page itself, since a redirect would lose it.
+    """
+    if changed and not request.htmx and shown_once is None:
         return redirect(f"{reverse('workspace', args=[session_id])}#{region}")
     session = session_for_user(request.user, session_id, detail=True)
     if not changed and not session.is_open:  # its forms are gone from the page: say why nothing happened
         messages.error(request, session.closed_reason)
-    context = workspace_context(request, session, **({} if changed else forms))
+    context = workspace_context(request, session, **((shown_once or {}) if changed else forms))
     if not request.htmx:
-        return render(request, WORKSPACE, context, status=400)
+        return render(request, WORKSPACE, context, status=200 if changed else 400)
     response = fragment(request, f"{WORKSPACE}#{region}", context)
     if changed:
         trigger_client_event(response, SESSION_CHANGED)
@@ -201,11 +205,12 @@ def session_edit(request, session_id):
 
 def _check_ticket_exists(request, session, ticket_id: int) -> None:
     """A newly linked ticket the PSA says does not exist is refused; when the PSA can't answer, it is linked
-    with a warning (the engineer may be offline from the PSA, not wrong)."""
-    if psa_services.connection_for(session.account) is None:
-        return
+    with a warning (the engineer may be cut off from the PSA, not wrong). Without a usable PSA connection
+    nothing is checked."""
     try:
         psa_services.ticket_lookup(account=session.account, ticket_id=ticket_id)
+    except psa_services.PsaNotConfigured:
+        return
     except DomainError as exc:
         if exc.code == "psa_ticket_not_found":
             raise
@@ -337,19 +342,17 @@ def scripts(request, session_id):
         generated.update(script=script.script, generation=generation)
 
     changed = submit(form, generate)
-    full = session_for_user(request.user, session_id, detail=True)
-    if not changed and not full.is_open:
-        messages.error(request, full.closed_reason)
-    overrides = {"script_template": template, "script_form": ScriptForm(template=template) if changed else form}
-    if changed:  # the rendered script goes to this response only: it is never stored with its secrets
-        overrides["script_result"] = generated
-    context = workspace_context(request, full, **overrides)
-    if not request.htmx:
-        return render(request, WORKSPACE, context, status=200 if changed else 400)
-    response = fragment(request, f"{WORKSPACE}#scripts", context)
-    if changed:
-        trigger_client_event(response, SESSION_CHANGED)
-    return response
+    # The rendered script goes to this response only: it is never stored with its secrets.
+    shown_once = {"script_template": template, "script_form": ScriptForm(template=template), "script_result": generated}
+    return _region(
+        request,
+        session_id,
+        "scripts",
+        changed=changed,
+        shown_once=shown_once if changed else None,
+        script_template=template,
+        script_form=form,
+    )
 
 
 @login_required
