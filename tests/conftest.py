@@ -4,6 +4,7 @@ Globex, account B). API clients authenticate with real tokens."""
 import os
 
 import pytest
+from django.test import Client
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -72,6 +73,28 @@ def api_client_for(user) -> APIClient:
         token, _ = Token.objects.get_or_create(user=user)
         client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     return client
+
+
+def web_client_for(user, **options) -> Client:
+    """A browser-like client signed in as `user` (a session cookie; `options` such as enforce_csrf_checks)."""
+    client = Client(**options)
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def alice_web(alice):
+    return web_client_for(alice)
+
+
+@pytest.fixture
+def bob_web(bob):
+    return web_client_for(bob)
+
+
+@pytest.fixture
+def charlie_web(charlie):
+    return web_client_for(charlie)
 
 
 @pytest.fixture

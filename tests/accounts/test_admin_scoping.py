@@ -6,18 +6,11 @@ import re
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.test import Client
 from django.urls import reverse
 
 from accounts.models import AccountSettings
 from sessions.models import ScriptTemplate, Session
-from tests.conftest import PARAMETER_SCHEMA
-
-
-def web(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+from tests.conftest import PARAMETER_SCHEMA, web_client_for
 
 
 def hidden_inputs(html: str) -> dict:
@@ -28,11 +21,6 @@ def hidden_inputs(html: str) -> dict:
         if name and 'type="hidden"' in tag:
             fields[name.group(1)] = value.group(1) if value else ""
     return fields
-
-
-@pytest.fixture
-def alice_web(alice):
-    return web(alice)
 
 
 def test_an_account_admin_sees_her_accounts_models(alice_web):
@@ -67,7 +55,7 @@ def test_another_accounts_objects_are_404(alice_web, session_b, template_b, acco
 
 
 def test_engineers_have_no_admin(bob):
-    response = web(bob).get(reverse("admin:ai_sessions_session_changelist"))
+    response = web_client_for(bob).get(reverse("admin:ai_sessions_session_changelist"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("admin:login"))
 
@@ -149,7 +137,7 @@ def test_editing_a_session_in_admin_goes_through_the_service(alice_web, session_
 
 def test_a_superuser_sees_every_account(session_a, session_b, db):
     root = get_user_model().objects.create_superuser("root", password="root-password-123")
-    html = web(root).get(reverse("admin:ai_sessions_session_changelist")).content.decode()
+    html = web_client_for(root).get(reverse("admin:ai_sessions_session_changelist")).content.decode()
     assert session_a.title in html
     assert session_b.title in html
 

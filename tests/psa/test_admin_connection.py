@@ -16,18 +16,7 @@ from psa.simulator import (
     SIMULATOR_PRIVATE_KEY,
     connection_fields,
 )
-from tests.conftest import ESCALATED_STATUS_ID, PASSWORD, RESOLVED_STATUS_ID
-
-
-def web(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def alice_web(alice):
-    return web(alice)
+from tests.conftest import ESCALATED_STATUS_ID, PASSWORD, RESOLVED_STATUS_ID, web_client_for
 
 
 @pytest.fixture
@@ -243,7 +232,7 @@ def test_the_actions_refuse_a_private_url_once_the_opt_in_is_off(alice_web, psa_
 
 
 def test_another_accounts_admin_cannot_see_acmes_connection(charlie, psa_connected):
-    charlie_web = web(charlie)
+    charlie_web = web_client_for(charlie)
 
     changelist = charlie_web.get(changelist_url())
     assert changelist.status_code == 200
@@ -254,7 +243,7 @@ def test_another_accounts_admin_cannot_see_acmes_connection(charlie, psa_connect
 
 
 def test_another_accounts_admin_cannot_run_actions_on_acmes_connection(charlie, psa_connected, simulator):
-    response = run_action(web(charlie), "test_connection", psa_connected)
+    response = run_action(web_client_for(charlie), "test_connection", psa_connected)
 
     assert response.status_code == 200
     assert shown_messages(response) == []
@@ -416,5 +405,5 @@ def test_an_unknown_model_is_a_form_error(alice_web, account_a):
 
 
 def test_another_accounts_admin_cannot_open_acmes_settings(charlie, account_a, psa_connected, simulator):
-    assert web(charlie).get(settings_url(account_a)).status_code == 404
+    assert web_client_for(charlie).get(settings_url(account_a)).status_code == 404
     assert simulator.state()["requests"] == {}

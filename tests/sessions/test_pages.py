@@ -1,6 +1,5 @@
 """The server-rendered pages: sign in, the session list, sign out."""
 
-import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test import Client
@@ -9,17 +8,10 @@ from django.urls import reverse
 
 from sessions import services
 from sessions.models import Fact, Session
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, web_client_for
 
 HOME = reverse("home")
 LOGIN = reverse("login")
-
-
-@pytest.fixture
-def bob_web(bob):
-    client = Client()
-    client.force_login(bob)
-    return client
 
 
 def test_anonymous_visitors_are_sent_to_sign_in(db):
@@ -81,8 +73,7 @@ def test_status_and_search_filter_the_list(bob_web, session_a, account_a, bob):
 
 
 def test_sign_out_is_a_post_protected_by_csrf(bob):
-    client = Client(enforce_csrf_checks=True)
-    client.force_login(bob)
+    client = web_client_for(bob, enforce_csrf_checks=True)
     assert client.post(reverse("logout")).status_code == 403  # no CSRF token
     assert client.get(HOME).status_code == 200
     token = client.get(HOME).context["csrf_token"]
@@ -97,8 +88,7 @@ def test_sign_in_without_a_csrf_token_is_refused(bob):
 
 def test_a_user_outside_every_account_is_told_so(db):
     loner = get_user_model().objects.create_user("loner", password=PASSWORD)
-    client = Client()
-    client.force_login(loner)
+    client = web_client_for(loner)
     assert "belongs to no FlowPilot account" in client.get(HOME).content.decode()
 
 

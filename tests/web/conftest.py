@@ -6,7 +6,6 @@ import re
 from html.parser import HTMLParser
 
 import pytest
-from django.test import Client
 
 from sessions import services
 
@@ -17,22 +16,6 @@ HX = {"HTTP_HX_REQUEST": "true"}
 def offline_drafting(settings):
     """Drafts come from the offline drafter: no model is ever called from these tests."""
     settings.ANTHROPIC_API_KEY = ""
-
-
-def signed_in(user, **options) -> Client:
-    client = Client(**options)
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def bob_web(bob):
-    return signed_in(bob)
-
-
-@pytest.fixture
-def charlie_web(charlie):
-    return signed_in(charlie)
 
 
 @pytest.fixture

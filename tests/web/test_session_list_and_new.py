@@ -6,8 +6,8 @@ from django.urls import reverse
 
 from sessions import services
 from sessions.models import Session
-from tests.conftest import PASSWORD
-from tests.web.conftest import Elements, hx_get, hx_post, region, signed_in, text
+from tests.conftest import PASSWORD, web_client_for
+from tests.web.conftest import Elements, hx_get, hx_post, region, text
 
 HOME = reverse("home")
 NEW = reverse("session-new")
@@ -121,7 +121,7 @@ def test_a_ticket_number_that_is_not_a_number_is_refused_on_its_field(bob_web, a
 def test_a_user_outside_every_account_is_sent_back_to_the_list(db):
     loner = get_user_model().objects.create_user("loner", password=PASSWORD)
 
-    response = signed_in(loner).post(NEW, {"title": "Nowhere to keep this"})
+    response = web_client_for(loner).post(NEW, {"title": "Nowhere to keep this"})
 
     assert response.status_code == 302
     assert response["Location"] == HOME

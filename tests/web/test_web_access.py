@@ -11,7 +11,8 @@ from handoff.kinds import DraftKind
 from handoff.models import DraftEdit, Handoff
 from sessions import services
 from sessions.models import DiagnosticCheck, Fact, ScriptGeneration, Session, SuggestedFix
-from tests.web.conftest import Elements, hx_get, hx_post, oob_toasts, region, signed_in, text
+from tests.conftest import web_client_for
+from tests.web.conftest import Elements, hx_get, hx_post, oob_toasts, region, text
 
 LOGIN = reverse("login")
 R = DraftKind.RESOLUTION_NOTE
@@ -193,7 +194,7 @@ def test_a_method_the_url_does_not_take_is_405(bob_web, objects, name, method):
 
 @pytest.fixture
 def bob_csrf(bob):
-    return signed_in(bob, enforce_csrf_checks=True)
+    return web_client_for(bob, enforce_csrf_checks=True)
 
 
 @pytest.mark.parametrize("name", POST_ROUTES)
@@ -339,7 +340,7 @@ def test_a_closed_session_shows_no_write_forms(bob_web, closed):
 
 @pytest.mark.parametrize("htmx", [True, False], ids=["htmx", "plain"])
 def test_a_fact_added_to_a_closed_session_is_refused_without_a_server_error(bob, closed, htmx):
-    client = signed_in(bob, raise_request_exception=False)
+    client = web_client_for(bob, raise_request_exception=False)
 
     response = request(
         client,
@@ -387,7 +388,7 @@ def test_a_closed_session_never_opens_the_fact_editor(bob_web, closed):
 
 @pytest.mark.parametrize("name", ["draft-save", "draft-discard"])
 def test_saving_or_discarding_a_draft_of_a_closed_session_is_refused_without_a_server_error(bob, closed, name):
-    client = signed_in(bob, raise_request_exception=False)
+    client = web_client_for(bob, raise_request_exception=False)
 
     response = request(client, "POST", name, url_of(name, closed), HTTP_HX_REQUEST="true")
 
