@@ -6,8 +6,7 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from sessions import services
-from tests.browser.conftest import signed_in
-from tests.browser.test_key_flows import open_workspace, region, settled
+from tests.browser.conftest import click_and_settle, open_workspace, region, settled, signed_in
 
 AXE = Axe()
 
@@ -43,24 +42,20 @@ def test_every_screen_of_the_resolve_flow_passes_an_axe_audit(
     assert_accessible(page, "script form")
 
     wrap_up = region(page, "Wrap up")
-    wrap_up.get_by_role("button", name="Preview resolve note").click()
-    settled(page)
+    click_and_settle(page, wrap_up.get_by_role("button", name="Preview resolve note"))
     expect(wrap_up.get_by_text("Customer-visible", exact=True)).to_be_visible()
     assert_accessible(page, "preview panel")
-    wrap_up.get_by_role("link", name="Edit").click()
-    settled(page)
+    click_and_settle(page, wrap_up.get_by_role("link", name="Edit"))
     expect(page.get_by_label("Text to post (Markdown)")).to_be_visible()
     assert_accessible(page, "draft editor")
 
     simulator.set_faults(silent_status_rejection=True)
-    wrap_up.get_by_role("button", name="Confirm & post to #1001").click()
-    settled(page)
+    click_and_settle(page, wrap_up.get_by_role("button", name="Confirm & post to #1001"))
     expect(page.locator("#toasts").get_by_role("alert")).to_be_visible()
     assert_accessible(page, "failed post with its toast")
 
     simulator.set_faults()
-    region(page, "Wrap up").get_by_role("alert").get_by_role("button", name="Retry").click()
-    settled(page)
+    click_and_settle(page, region(page, "Wrap up").get_by_role("alert").get_by_role("button", name="Retry"))
     expect(page.locator("#session-header").get_by_text("Resolved (posted to the PSA)")).to_be_visible()
     assert_accessible(page, "closed session")
 
@@ -85,11 +80,9 @@ def test_form_errors_empty_states_and_a_local_escalation_pass_an_axe_audit(page,
     assert not empty.facts.exists() and not empty.fixes.exists()
 
     wrap_up = region(page, "Wrap up")
-    wrap_up.get_by_role("button", name="Escalate instead").click()
-    settled(page)
+    click_and_settle(page, wrap_up.get_by_role("button", name="Escalate instead"))
     expect(wrap_up.get_by_text("Nothing is posted anywhere", exact=False)).to_be_visible()
     assert_accessible(page, "local escalation preview")
-    wrap_up.get_by_role("button", name="Confirm & escalate locally").click()
-    settled(page)
+    click_and_settle(page, wrap_up.get_by_role("button", name="Confirm & escalate locally"))
     expect(page.locator("#session-header").get_by_text("Escalated locally")).to_be_visible()
     assert_accessible(page, "escalated locally")

@@ -4,53 +4,24 @@ edit, Confirm & post) against the ConnectWise simulator, with a keyboard-only pa
 import re
 
 import pytest
-from django.urls import reverse
 from playwright.sync_api import expect
 
 from psa.simulator import STATUSES
 from sessions import services
 from sessions.models import Fact, ScriptGeneration, Session, SuggestedFix
-from tests.browser.conftest import signed_in
+from tests.browser.conftest import (
+    assert_same_document,
+    click_and_settle,
+    mark_document,
+    open_workspace,
+    region,
+    settled,
+    signed_in,
+    tab_to,
+)
 from tests.conftest import RESOLVED_STATUS_ID
 
 RESOLVED_NAME = next(status[2] for status in STATUSES if status[0] == RESOLVED_STATUS_ID)  # "Resolved"
-NO_RELOAD = "window.__sameDocument"  # set before an action: still there afterwards means no full page load
-
-
-def open_workspace(page, session):
-    page.goto(reverse("workspace", args=[session.pk]))
-    expect(page.get_by_role("heading", name=session.title, level=1)).to_be_visible()
-
-
-def mark_document(page):
-    page.evaluate(f"{NO_RELOAD} = 'still here'")
-
-
-def assert_same_document(page):
-    assert page.evaluate(NO_RELOAD) == "still here", "the page was reloaded instead of swapping a region"
-
-
-def settled(page):
-    """Wait until htmx has finished swapping and settling. Swapped-in content gets its htmx behaviour
-    when it settles (20 ms after the swap): typing or clicking before that would go unnoticed by htmx,
-    or submit a plain form. A person cannot act that fast; a test can."""
-    page.wait_for_function(
-        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-added, .htmx-settling')"
-    )
-
-
-def region(page, name):
-    """A card of the workspace by its heading (each is a <section aria-labelledby>)."""
-    return page.get_by_role("region", name=re.compile(rf"^{re.escape(name)}"))
-
-
-def tab_to(page, target, *, max_tabs: int = 80):
-    """Press Tab until `target` has the focus (it must be reachable by keyboard alone)."""
-    for _ in range(max_tabs):
-        page.keyboard.press("Tab")
-        if target.evaluate("element => element === document.activeElement"):
-            return
-    raise AssertionError(f"{target} was not reached with {max_tabs} presses of Tab")
 
 
 @pytest.fixture
@@ -86,22 +57,19 @@ def test_a_fact_is_added_and_edited_inline_without_a_page_reload(page, shot, bob
     facts = region(page, "What we know")
 
     facts.get_by_label("Fact", exact=True).fill("Only Outlook desktop prompts; OWA works.")
-    facts.get_by_role("button", name="Add fact").click()
-    settled(page)
+    click_and_settle(page, facts.get_by_role("button", name="Add fact"))
     expect(facts.get_by_role("listitem").filter(has_text="Only Outlook desktop prompts; OWA works.")).to_be_visible()
     expect(facts.get_by_role("heading")).to_have_text("What we know 1")
     expect(facts.get_by_label("Fact", exact=True)).to_have_value("")  # a fresh form for the next fact
     assert_same_document(page)
     shot("fact-added")
 
-    facts.get_by_role("link", name="Edit fact: Only Outlook desktop prompts; OWA works.").click()
-    settled(page)
+    click_and_settle(page, facts.get_by_role("link", name="Edit fact: Only Outlook desktop prompts; OWA works."))
     editor = facts.get_by_role("listitem").filter(has=page.get_by_role("button", name="Save fact"))
     expect(editor.get_by_label("Fact", exact=True)).to_have_value("Only Outlook desktop prompts; OWA works.")
     shot("fact-editor")
     editor.get_by_label("Fact", exact=True).fill("Only Outlook desktop prompts; OWA and mobile work.")
-    editor.get_by_role("button", name="Save fact").click()
-    settled(page)
+    click_and_settle(page, editor.get_by_role("button", name="Save fact"))
 
     expect(facts.get_by_text("Only Outlook desktop prompts; OWA and mobile work.")).to_be_visible()
     expect(facts.get_by_text("Only Outlook desktop prompts; OWA works.")).to_have_count(0)
@@ -122,8 +90,7 @@ def test_a_suggested_fix_is_set_and_its_outcome_recorded(page, shot, bob, sessio
 
     fix.get_by_label("Fix to try").fill("Clear the cached Office credentials")
     fix.get_by_label("Confidence (%)").fill("80")
-    fix.get_by_role("button", name="Set fix").click()
-    settled(page)
+    click_and_settle(page, fix.get_by_role("button", name="Set fix"))
     expect(fix.get_by_role("heading", name="Clear the cached Office credentials")).to_be_visible()
     expect(fix.get_by_text("80% confident")).to_be_visible()
     expect(fix.get_by_role("meter", name="Confidence")).to_have_attribute("value", "80")
@@ -132,8 +99,7 @@ def test_a_suggested_fix_is_set_and_its_outcome_recorded(page, shot, bob, sessio
 
     fix.get_by_label("Record the outcome").select_option(label="Applied — fixed it")
     fix.get_by_label("Notes").fill("Outlook stopped prompting after the credentials were removed.")
-    fix.get_by_role("button", name="Record outcome").click()
-    settled(page)
+    click_and_settle(page, fix.get_by_role("button", name="Record outcome"))
     expect(fix.get_by_text("Outcome: Applied — fixed it")).to_be_visible()
     expect(
         fix.get_by_role("paragraph").filter(has_text="Outlook stopped prompting after the credentials were removed.")
@@ -166,8 +132,7 @@ def test_a_script_shows_its_password_once_and_stores_it_redacted(page, shot, bob
     password.fill(secret)
     scripts.get_by_label("Retries").fill("3")
     shot("script-form")
-    scripts.get_by_role("button", name="Generate script").click()
-    settled(page)
+    click_and_settle(page, scripts.get_by_role("button", name="Generate script"))
 
     rendered = rf"net use X: \\fs01\finance /user:svc {secret} # retries=3"
     result = scripts.get_by_role("status")
@@ -203,15 +168,13 @@ def test_a_resolution_note_is_previewed_edited_kept_across_a_reload_and_posted_o
     expect(page.get_by_text("PSA: New on Help Desk")).to_be_visible()
     wrap_up = region(page, "Wrap up")
 
-    wrap_up.get_by_role("button", name="Preview resolve note").click()
-    settled(page)
+    click_and_settle(page, wrap_up.get_by_role("button", name="Preview resolve note"))
     expect(wrap_up.get_by_role("heading", name="Resolution note")).to_be_visible()
     expect(wrap_up.get_by_text("Customer-visible", exact=True)).to_be_visible()
     expect(wrap_up.get_by_role("article")).not_to_be_empty()
     shot("resolution-preview")
 
-    wrap_up.get_by_role("link", name="Edit", exact=True).click()
-    settled(page)
+    click_and_settle(page, wrap_up.get_by_role("link", name="Edit", exact=True))
     wrap_up.get_by_label("Text to post (Markdown)").fill(edited)
     expect(wrap_up.get_by_text(re.compile(r"^Edits saved at \d\d:\d\d:\d\d$"))).to_be_visible()
     shot("resolution-edited")
@@ -247,8 +210,7 @@ def test_a_session_without_a_ticket_escalates_locally_and_posts_nothing(page, sh
     expect(page.get_by_text("No linked ticket: this session resolves locally")).to_be_visible()
     wrap_up = region(page, "Wrap up")
 
-    wrap_up.get_by_role("button", name="Escalate instead").click()
-    settled(page)
+    click_and_settle(page, wrap_up.get_by_role("button", name="Escalate instead"))
     expect(wrap_up.get_by_role("heading", name="Escalation package")).to_be_visible()
     expect(wrap_up.get_by_text(re.compile(r"escalates this session locally\. Nothing is posted"))).to_be_visible()
     shot("escalation-preview")
@@ -270,11 +232,9 @@ def test_a_silently_rejected_status_is_explained_and_retry_finishes_with_one_not
     signed_in(page, bob)
     open_workspace(page, session_a)
     wrap_up = region(page, "Wrap up")
-    wrap_up.get_by_role("button", name="Preview resolve note").click()
-    settled(page)
+    click_and_settle(page, wrap_up.get_by_role("button", name="Preview resolve note"))
     expect(wrap_up.get_by_text("Customer-visible", exact=True)).to_be_visible()
-    wrap_up.get_by_role("button", name="Confirm & post to #1001").click()
-    settled(page)
+    click_and_settle(page, wrap_up.get_by_role("button", name="Confirm & post to #1001"))
 
     # In plain words, where the engineer is looking: the card in the wrap-up area, and a toast.
     rejected = (
@@ -292,8 +252,7 @@ def test_a_silently_rejected_status_is_explained_and_retry_finishes_with_one_not
     assert len(simulator.notes_for(1001)) == 1
 
     simulator.set_faults()
-    retry.click()
-    settled(page)
+    click_and_settle(page, retry)
     verified = f"Status verified: the ticket now shows “{RESOLVED_NAME}”."
     expect(region(page, "Outcome").get_by_role("status")).to_contain_text(verified)
     expect(page.locator("#session-header").get_by_text("Resolved (posted to the PSA)")).to_be_visible()
@@ -338,21 +297,18 @@ def test_a_fact_added_after_the_preview_warns_the_draft_is_stale_and_regenerate_
     open_workspace(page, local_session)
     mark_document(page)
     wrap_up = region(page, "Wrap up")
-    wrap_up.get_by_role("button", name="Preview resolve note").click()
-    settled(page)
+    click_and_settle(page, wrap_up.get_by_role("button", name="Preview resolve note"))
     expect(wrap_up.get_by_text("Nothing is posted anywhere", exact=False)).to_be_visible()
     expect(wrap_up.get_by_text("The session changed since this draft")).to_have_count(0)
 
     facts = region(page, "What we know")
     facts.get_by_label("Fact", exact=True).fill("The printer got a new IP from DHCP overnight.")
-    facts.get_by_role("button", name="Add fact").click()
-    settled(page)
+    click_and_settle(page, facts.get_by_role("button", name="Add fact"))
     # The panel heard the session change and re-read itself: the warning, and the draft still in place.
     expect(wrap_up.get_by_text("The session changed since this draft")).to_be_visible()
     expect(wrap_up.get_by_role("button", name="Confirm & resolve locally")).to_be_visible()
 
-    wrap_up.get_by_role("button", name="Regenerate").click()
-    settled(page)
+    click_and_settle(page, wrap_up.get_by_role("button", name="Regenerate"))
     expect(wrap_up.get_by_text("The session changed since this draft")).to_have_count(0)
     expect(wrap_up.locator("article")).to_contain_text("The printer got a new IP from DHCP overnight.")
     assert_same_document(page)

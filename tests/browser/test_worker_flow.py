@@ -5,8 +5,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import signed_in
-from tests.browser.test_key_flows import open_workspace, region, settled
+from tests.browser.conftest import click_and_settle, open_workspace, region, signed_in
 
 SLOW_PSA_MS = 700  # each of the three round trips (note, status, re-read): long enough to watch the progress
 
@@ -18,8 +17,7 @@ def test_a_post_run_by_the_worker_shows_progress_then_the_verified_status(
     signed_in(page, bob)
     open_workspace(page, session_a)
     wrap_up = region(page, "Wrap up")
-    wrap_up.get_by_role("button", name="Preview resolve note").click()  # drafted by the worker too
-    settled(page)
+    click_and_settle(page, wrap_up.get_by_role("button", name="Preview resolve note"))  # drafted by the worker too
     expect(wrap_up.get_by_text("Customer-visible", exact=True)).to_be_visible()
 
     wrap_up.get_by_role("button", name="Confirm & post to #1001").click()
