@@ -2,6 +2,7 @@
 Globex, account B). API clients authenticate with real tokens."""
 
 import os
+import uuid
 
 import pytest
 from django.test import Client
@@ -27,11 +28,12 @@ TEMPLATE_BODY = "net use {{ letter }}: {{ share }} /user:svc {{ password }} # re
 
 
 def pytest_configure(config):
-    # Parallel workers share one Redis: keep their cache keys apart.
+    # Parallel workers, and test runs side by side, share one Redis: keep their cache keys apart.
     from django.conf import settings
 
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID") or uuid.uuid4().hex
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    settings.CACHES["default"]["KEY_PREFIX"] = f"flowpilot-test-{worker}"
+    settings.CACHES["default"]["KEY_PREFIX"] = f"flowpilot-test-{run[:8]}-{worker}"
     # Hashing strength is not under test; PBKDF2's cost would dominate the suite's run time.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Inline retries sleep their backoff; tests keep it short (Retry-After is still honoured).
