@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.requirements-installed
 
-.PHONY: run test lint install clean
+.PHONY: run test bench lint install clean
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,12 @@ run: $(STAMP)
 ## make test: lint, then the whole suite (on PostgreSQL and Redis when DATABASE_URL / REDIS_URL are set)
 test: $(STAMP) lint
 	$(PY) -m pytest -n 2 --dist loadfile -q -rs
+
+## make bench: the performance table (DESIGN §8), measured on gunicorn, PostgreSQL, Redis and a real Celery
+## worker. Needs PostgreSQL and Redis running: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/
+## flowpilot_bench, created if missing) and BENCH_REDIS_URL (default redis://127.0.0.1:6379/2). BENCH_ARGS="--help".
+bench: $(STAMP)
+	$(PY) -m bench $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -71,10 +71,20 @@ def database_config(url: str, *, conn_max_age: int) -> dict:
     return config
 
 
-def redis_url(name: str, value: str) -> str:
-    if value and not value.startswith(("redis://", "rediss://", "unix://")):
-        raise ImproperlyConfigured(f"{name} must be a redis://, rediss:// or unix:// URL (got {_redact_url(value)!r}).")
+def _url_with_scheme(name: str, value: str, schemes: tuple[str, ...]) -> str:
+    if value and not value.startswith(schemes):
+        shown = ", ".join(schemes[:-1]) + f" or {schemes[-1]}"
+        raise ImproperlyConfigured(f"{name} must be a {shown} URL (got {_redact_url(value)!r}).")
     return value
+
+
+def redis_url(name: str, value: str) -> str:
+    return _url_with_scheme(name, value, ("redis://", "rediss://", "unix://"))
+
+
+def broker_url(name: str, value: str) -> str:
+    """Celery's broker: Redis, or RabbitMQ over AMQP."""
+    return _url_with_scheme(name, value, ("redis://", "rediss://", "unix://", "amqp://", "amqps://"))
 
 
 def _redact_url(url: str) -> str:

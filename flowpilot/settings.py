@@ -9,7 +9,17 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from flowpilot.env import database_config, env_bool, env_float, env_int, env_list, env_str, is_fernet_key, redis_url
+from flowpilot.env import (
+    broker_url,
+    database_config,
+    env_bool,
+    env_float,
+    env_int,
+    env_list,
+    env_str,
+    is_fernet_key,
+    redis_url,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -108,8 +118,8 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# Celery: a broker from CELERY_BROKER_URL, else REDIS_URL; with neither, tasks run inline.
-CELERY_BROKER_URL = redis_url("CELERY_BROKER_URL", env_str("CELERY_BROKER_URL")) or REDIS_URL
+# Celery: a broker from CELERY_BROKER_URL (Redis or RabbitMQ), else REDIS_URL; with neither, tasks run inline.
+CELERY_BROKER_URL = broker_url("CELERY_BROKER_URL", env_str("CELERY_BROKER_URL")) or REDIS_URL
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
@@ -123,6 +133,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 # Posting to the PSA: retries back off from this many seconds (doubling), never sooner than Retry-After.
 FLOWPILOT_POST_RETRY_BASE_SECONDS = env_float("FLOWPILOT_POST_RETRY_BASE_SECONDS", 1.0)
+# How long a PSA call waits for its answer once connected. A call that outlasts it may still have been
+# applied: a retry looks on the ticket before posting a note again.
+FLOWPILOT_PSA_READ_TIMEOUT_SECONDS = env_float("FLOWPILOT_PSA_READ_TIMEOUT_SECONDS", 15.0)
 
 # Drafting with Claude (handoff app). No ANTHROPIC_API_KEY → the offline drafter. ANTHROPIC_BASE_URL is the
 # SDK's own variable (a local stub in tests). Models per action: the newest Sonnet the pinned SDK knows.

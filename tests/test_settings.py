@@ -12,7 +12,7 @@ from django.core.cache import caches
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 
-from flowpilot.env import database_config, env_bool, redis_url
+from flowpilot.env import broker_url, database_config, env_bool, redis_url
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -74,6 +74,15 @@ def test_redis_url_must_be_a_redis_url():
     assert redis_url("REDIS_URL", "redis://127.0.0.1:6379/0") == "redis://127.0.0.1:6379/0"
     with pytest.raises(ImproperlyConfigured, match="REDIS_URL must be a redis://"):
         redis_url("REDIS_URL", "127.0.0.1:6379")
+    with pytest.raises(ImproperlyConfigured, match="REDIS_URL must be"):
+        redis_url("REDIS_URL", "amqp://guest:guest@127.0.0.1:5672//")
+
+
+def test_the_broker_may_be_redis_or_rabbitmq():
+    assert broker_url("CELERY_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//").startswith("amqp://")
+    assert broker_url("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0") == "redis://127.0.0.1:6379/0"
+    with pytest.raises(ImproperlyConfigured, match="CELERY_BROKER_URL must be a redis://.* or amqps:// URL"):
+        broker_url("CELERY_BROKER_URL", "sqs://queue")
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,422 @@
+"""The measurements, each against the running stack over real HTTP, and the table they make."""
+
+import os
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import requests
+from django.urls import reverse
+from rest_framework.authtoken.models import Token
+
+from accounts.services import account_create, account_settings_update
+from bench import stack
+from bench.middleware import HEADER as QUERIES
+from bench.stats import Spread, paired_ratios
+from handoff.models import Handoff
+from psa.services import psa_connection_save
+from psa.simulator import (
+    SIMULATOR_CLIENT_ID,
+    SIMULATOR_COMPANY_ID,
+    SIMULATOR_PRIVATE_KEY,
+    SIMULATOR_PUBLIC_KEY,
+    connection_fields,
+)
+from sessions import services
+from sessions.models import Fact, Session
+
+PASSWORD = "bench-password-not-secret"
+RESOLVED_STATUS_ID = 5
+NOTE = "## Problem\n\nA.\n\n## What we confirmed\n\n- B\n\n## Root cause\n\nC.\n\n## Resolution\n\nD."
+CONCURRENT_PREVIEWS = 20
+PREVIEW_ROUNDS = 5
+HANDOFF_BATCHES = 4
+LATENCY_MS = 50
+TRANSIENT_RATE = 0.1
+WORKERS_PER_CORE = (1, 2, 4)
+THREADS_PER_WORKER = 4
+SWEEP_SECONDS = 5.0
+SWEEP_CLIENTS = 16
+
+
+@dataclass
+class Row:
+    measure: str
+    result: str
+    target: str = ""
+    met: bool | None = None
+
+
+@dataclass
+class Table:
+    rows: list[Row] = field(default_factory=list)
+
+    def add(self, measure: str, result: str, target: str = "", met: bool | None = None) -> None:
+        self.rows.append(Row(measure, result, target, met))
+
+    def __str__(self) -> str:
+        lines = ["| Measure | Median (interquartile range) | Target | Met |", "|---|---|---|---|"]
+        for row in self.rows:
+            met = "" if row.met is None else ("yes" if row.met else "**NO**")
+            lines.append(f"| {row.measure} | {row.result} | {row.target} | {met} |")
+        return "\n".join(lines)
+
+
+class Bench:
+    def __init__(self, *, env, log_dir, claude, simulator_url, run_id, options):
+        self.env, self.log_dir, self.claude, self.options = env, log_dir, claude, options
+        self.simulator_url = simulator_url
+        self.run_id = run_id
+        self.server: stack.Process | None = None
+        self.base = ""
+        self.table = Table()
+        self.cores = os.cpu_count() or 1
+
+    # The stack
+
+    def start_server(self, *, workers: int, threads: int = THREADS_PER_WORKER) -> None:
+        self.stop_server()
+        port = stack.free_port()
+        self.server = stack.gunicorn(self.env, self.log_dir, port=port, workers=workers, threads=threads)
+        self.base = f"http://127.0.0.1:{port}"
+
+    def stop_server(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+
+    def url(self, name: str, *args) -> str:
+        return self.base + reverse(name, args=args)
+
+    def simulator(self, method: str, action: str, body: dict | None = None) -> dict:
+        response = requests.request(method, f"{self.simulator_url}/__simulator/{action}", json=body, timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+    # Seeding: a fresh account per run, so runs never see each other's data
+
+    def seed(self) -> None:
+        account = account_create(
+            name=f"Bench {self.run_id}", admin_username=f"bench-{self.run_id}", admin_password=PASSWORD
+        )
+        self.user = account.memberships.get().user
+        self.account = account
+        self.token = Token.objects.create(user=self.user).key
+        psa_connection_save(account=account, **connection_fields(self.simulator_url))
+        account_settings_update(account=account, changes={"cw_resolved_status_id": RESOLVED_STATUS_ID})
+        self.small = self.session_with_facts(5)
+        self.large = self.session_with_facts(500)
+        self.preview_session = self.session_with_facts(5)
+        self.burst_session = self.session_with_facts(5)
+
+    def session_with_facts(self, count: int, *, ticket: int | None = None) -> Session:
+        session = services.session_create(
+            account=self.account, user=self.user, title=f"Bench session, {count} facts", psa_ticket_id=ticket
+        )
+        Fact.objects.bulk_create(
+            Fact(session=session, created_by=self.user, text=f"Confirmed fact number {n}: the mapped drive is slow.")
+            for n in range(count)
+        )
+        services.fix_set(session=session, user=self.user, title="Re-map the drive", confidence_pct=70)
+        return Session.objects.get(pk=session.pk)
+
+    def api_client(self) -> requests.Session:
+        client = requests.Session()
+        client.headers["Authorization"] = f"Token {self.token}"
+        return client
+
+    def web_client(self) -> requests.Session:
+        client = requests.Session()
+        client.get(self.url("login"), timeout=10).raise_for_status()
+        signed_in = client.post(
+            self.url("login"),
+            data={
+                "username": self.user.username,
+                "password": PASSWORD,
+                "csrfmiddlewaretoken": client.cookies["csrftoken"],
+            },
+            timeout=10,
+            allow_redirects=False,
+        )
+        if signed_in.status_code != 302:
+            raise RuntimeError(f"Could not sign in to the web UI: {signed_in.status_code}")
+        return client
+
+    # The run
+
+    def run(self) -> str:
+        self.seed()
+        self.start_server(workers=2 * self.cores)
+        self.latency_and_queries()
+        self.concurrent_previews()
+        self.handoffs()
+        self.worker_sweep()
+        return str(self.table)
+
+    def latency_and_queries(self) -> None:
+        api, web = self.api_client(), self.web_client()
+        preview_url = self.url("api-resolution-preview", self.preview_session.pk)
+        wait_for_draft(api, preview_url)  # drafted once by the worker; every request below is a cache hit
+        requests_by_name = {
+            "ping": lambda: api.get(self.url("bench-ping"), timeout=30),
+            "preview": lambda: api.post(preview_url, json={}, timeout=30),
+            "api5": lambda: api.get(self.url("api-session", self.small.pk), timeout=30),
+            "api500": lambda: api.get(self.url("api-session", self.large.pk), timeout=30),
+            "page5": lambda: web.get(self.url("workspace", self.small.pk), timeout=30),
+            "page500": lambda: web.get(self.url("workspace", self.large.pk), timeout=30),
+        }
+        for send in requests_by_name.values():  # warm-up: connections, templates, the ORM's caches
+            for _ in range(5):
+                expect_ok(send())
+        seconds = {name: [] for name in requests_by_name}
+        queries = {name: [] for name in requests_by_name}
+        for _ in range(self.options.rounds * self.options.per_round):
+            for name, send in requests_by_name.items():  # interleaved: drift hits every endpoint alike
+                started = time.perf_counter()
+                response = send()
+                seconds[name].append(time.perf_counter() - started)
+                expect_ok(response)
+                queries[name].append(int(response.headers[QUERIES]))
+                if name == "preview" and not response.json().get("from_cache"):
+                    raise RuntimeError("The preview was not answered from the cache")
+        ms = {name: Spread.of([s * 1000 for s in samples]) for name, samples in seconds.items()}
+        ratio = Spread.of(paired_ratios(seconds["preview"], seconds["ping"], rounds=self.options.rounds))
+        preview_queries = Spread.of(queries["preview"])
+        t = self.table
+        t.add("Trivial authenticated DRF endpoint (baseline)", ms["ping"].show(" ms", 2))
+        t.add("Cached preview (POST …/resolution-note/preview)", ms["preview"].show(" ms", 2))
+        t.add("Cached preview ÷ baseline", ratio.show("×", 2), "≤ 1.5×", ratio.median <= 1.5)
+        t.add("SQL queries per cached preview", preview_queries.show("", 0), "≤ 3", preview_queries.median <= 3)
+        for label, small, large in (("Session API", "api5", "api500"), ("Workspace page", "page5", "page500")):
+            q5, q500 = Spread.of(queries[small]), Spread.of(queries[large])
+            t.add(f"{label}, 5 facts", f"{ms[small].show(' ms')}; {q5.show(' queries', 0)}")
+            t.add(
+                f"{label}, 500 facts",
+                f"{ms[large].show(' ms')}; {q500.show(' queries', 0)}",
+                "queries as at 5 facts",
+                q500.high == q5.low == q5.high == q500.low,
+            )
+
+    def concurrent_previews(self) -> None:
+        calls, answers, burst = [], Counter(), []
+        url = self.url("api-resolution-preview", self.burst_session.pk)
+        clients = [self.api_client() for _ in range(CONCURRENT_PREVIEWS)]
+        for round_number in range(PREVIEW_ROUNDS):
+            services.fact_add(session=self.burst_session, user=self.user, text=f"New fact, round {round_number}")
+            before = self.claude.call_count
+            barrier = threading.Barrier(CONCURRENT_PREVIEWS)
+
+            def ask(client, barrier=barrier):
+                barrier.wait()
+                began = time.perf_counter()
+                response = client.post(url, json={}, timeout=60)
+                return response.status_code, time.perf_counter() - began
+
+            with ThreadPoolExecutor(CONCURRENT_PREVIEWS) as pool:
+                results = list(pool.map(ask, clients))
+            wait_for_draft(clients[0], url)
+            answers.update(status for status, _ in results)
+            burst.append(max(elapsed for _, elapsed in results) * 1000)
+            calls.append(self.claude.call_count - before)
+        spread = Spread.of(calls)
+        shown = ", ".join(f"{count}× {status}" for status, count in sorted(answers.items()))
+        self.table.add(
+            f"Model calls for {CONCURRENT_PREVIEWS} concurrent identical previews ({PREVIEW_ROUNDS} rounds)",
+            f"{spread.show('', 0)} (answers: {shown}; slowest answer {Spread.of(burst).show(' ms', 0)})",
+            "1",
+            spread.high == 1,
+        )
+
+    def handoffs(self) -> None:
+        count, batches = self.options.handoffs, HANDOFF_BATCHES
+        faulty = self.handoff_pipeline(count, batches, transient_rate=TRANSIENT_RATE, first_ticket=300_000)
+        ceiling = self.simulator_ceiling(count, batches, first_ticket=600_000)
+        clean = self.handoff_pipeline(count, batches, transient_rate=0, first_ticket=900_000)
+        t = self.table
+        for label, run in (
+            (f"{LATENCY_MS} ms latency, {TRANSIENT_RATE:.0%} transient faults", faulty),
+            (f"{LATENCY_MS} ms latency, no faults", clean),
+        ):
+            ratio = Spread.of([a / b for a, b in zip(run["rates"], ceiling, strict=True)])
+            t.add(
+                f"{count} handoffs through Celery ({label}): succeeded, duplicate notes",
+                f"{run['succeeded']}/{count} succeeded; {run['duplicates']} duplicate notes; "
+                f"{run['round_trips']:.2f} simulator calls per handoff; {run['faults']} faults injected",
+                "all; 0",
+                run["succeeded"] == count and run["duplicates"] == 0,
+            )
+            t.add(
+                f"… handoffs per second ({batches} batches of {count // batches})",
+                f"{Spread.of(run['rates']).show('/s')}; ÷ simulator ceiling: {ratio.show('', 2)}",
+            )
+        t.add(
+            f"Simulator ceiling: 3 round trips per handoff, {self.options.celery_concurrency} at a time, "
+            f"{LATENCY_MS} ms latency",
+            Spread.of(ceiling).show("/s"),
+        )
+
+    def handoff_pipeline(self, count: int, batches: int, *, transient_rate: float, first_ticket: int) -> dict:
+        self.simulator("POST", "faults", {"latency_ms": LATENCY_MS, "transient_rate": transient_rate, "seed": 7})
+        sessions = []
+        for ticket in range(first_ticket, first_ticket + count):
+            self.simulator("POST", "tickets", {"id": ticket, "summary": f"Bench ticket {ticket}"})
+            sessions.append(
+                services.session_create(
+                    account=self.account, user=self.user, title="Bench handoff", psa_ticket_id=ticket
+                )
+            )
+        before = self.simulator("GET", "state")
+        clients = threading.local()
+
+        def post(session):
+            if not hasattr(clients, "api"):
+                clients.api = self.api_client()
+            response = clients.api.post(
+                self.url("api-resolution-post", session.pk), json={"markdown": NOTE}, timeout=30
+            )
+            if response.status_code != 202:
+                raise RuntimeError(f"Posting a handoff answered {response.status_code}: {response.text[:300]}")
+            return response.json()["id"]
+
+        rates, ids = [], []
+        size = count // batches
+        with ThreadPoolExecutor(8) as pool:
+            for start in range(0, size * batches, size):
+                batch = list(pool.map(post, sessions[start : start + size]))
+                ids += batch
+                wait_until(
+                    lambda batch=batch: (
+                        Handoff.objects.filter(pk__in=batch, finished_at__isnull=False).count() == len(batch)
+                    ),
+                    timeout=300,
+                    what="the handoffs to finish",
+                )
+                handoffs = Handoff.objects.filter(pk__in=batch)
+                first = min(handoff.created_at for handoff in handoffs)
+                last = max(handoff.finished_at for handoff in handoffs)
+                rates.append(len(batch) / (last - first).total_seconds())
+        after = self.simulator("GET", "state")
+        self.simulator("POST", "faults", {})
+        tickets = set(range(first_ticket, first_ticket + count))
+        notes = Counter(note["ticketId"] for note in after["notes"] if note["ticketId"] in tickets)
+        api_calls = sum(after["requests"].values()) - sum(before["requests"].values())
+        injected = sum(after["injected_faults"].values()) - sum(before["injected_faults"].values())
+        return {
+            "rates": rates,
+            "succeeded": Handoff.objects.filter(pk__in=ids, state=Handoff.State.SUCCEEDED).count(),
+            "duplicates": sum(n - 1 for n in notes.values() if n > 1),
+            "round_trips": api_calls / len(ids),
+            "faults": injected,
+        }
+
+    def simulator_ceiling(self, count: int, batches: int, *, first_ticket: int) -> list[float]:
+        """The simulator alone: a handoff's 3 round trips (note, status change, re-fetch) straight from
+        as many threads as the Celery worker has processes, with the same latency and no faults."""
+        self.simulator("POST", "faults", {"latency_ms": LATENCY_MS})
+        api = f"{self.simulator_url}/v4_6_release/apis/3.0/service/tickets"
+        auth = (f"{SIMULATOR_COMPANY_ID}+{SIMULATOR_PUBLIC_KEY}", SIMULATOR_PRIVATE_KEY)
+        clients = threading.local()
+
+        def handoff(ticket: int) -> None:
+            if not hasattr(clients, "cw"):
+                clients.cw = requests.Session()
+                clients.cw.auth, clients.cw.headers["clientId"] = auth, SIMULATOR_CLIENT_ID
+            note = {"text": NOTE, "resolutionFlag": True, "internalAnalysisFlag": False, "detailDescriptionFlag": False}
+            clients.cw.post(f"{api}/{ticket}/notes", json=note, timeout=10).raise_for_status()
+            status = [{"op": "replace", "path": "status", "value": {"id": RESOLVED_STATUS_ID}}]
+            clients.cw.patch(f"{api}/{ticket}", json=status, timeout=10).raise_for_status()
+            clients.cw.get(f"{api}/{ticket}", timeout=10).raise_for_status()
+
+        for ticket in range(first_ticket, first_ticket + count):
+            self.simulator("POST", "tickets", {"id": ticket, "summary": f"Bench ticket {ticket}"})
+        rates, size = [], count // batches
+        with ThreadPoolExecutor(self.options.celery_concurrency) as pool:
+            for start in range(first_ticket, first_ticket + size * batches, size):
+                began = time.perf_counter()
+                list(pool.map(handoff, range(start, start + size)))
+                rates.append(size / (time.perf_counter() - began))
+        self.simulator("POST", "faults", {})
+        return rates
+
+    def worker_sweep(self) -> None:
+        """Throughput of a read-mostly mix (the session API and a cached preview) with gunicorn at 1, 2
+        and 4 workers per core, from SWEEP_CLIENTS concurrent clients in two processes."""
+        results = {}
+        for per_core in WORKERS_PER_CORE:
+            self.start_server(workers=per_core * self.cores)
+            targets = [
+                ("GET", self.url("api-session", self.small.pk)),
+                ("POST", self.url("api-resolution-preview", self.preview_session.pk)),
+            ]
+            with ProcessPoolExecutor(2) as pool:
+                parts = list(pool.map(_load, [(targets, self.token, SWEEP_CLIENTS // 2, SWEEP_SECONDS)] * 2))
+            done = sum(part[0] for part in parts)
+            latencies = [ms for part in parts for ms in part[1]]
+            results[per_core] = (done / SWEEP_SECONDS, Spread.of(latencies))
+        best = max(rate for rate, _ in results.values())
+        suggested = min(per_core for per_core, (rate, _) in results.items() if rate >= 0.95 * best)
+        for per_core, (rate, latency) in results.items():
+            self.table.add(
+                f"gunicorn {per_core} worker(s) per core × {THREADS_PER_WORKER} threads, {SWEEP_CLIENTS} clients",
+                f"{rate:.0f} requests/s; latency {latency.show(' ms')}",
+                "suggested" if per_core == suggested else "",
+            )
+
+
+def _load(job) -> tuple[int, list[float]]:
+    """One client process: `clients` threads sending the targets round-robin for `seconds`."""
+    targets, token, clients, seconds = job
+    stop = time.monotonic() + seconds
+    done, latencies, lock = 0, [], threading.Lock()
+
+    def client():
+        nonlocal done
+        session = requests.Session()
+        session.headers["Authorization"] = f"Token {token}"
+        turn = 0
+        while time.monotonic() < stop:
+            method, url = targets[turn % len(targets)]
+            turn += 1
+            began = time.perf_counter()
+            response = session.request(method, url, json={} if method == "POST" else None, timeout=30)
+            elapsed = (time.perf_counter() - began) * 1000
+            expect_ok(response)
+            with lock:
+                done += 1
+                latencies.append(elapsed)
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return done, latencies
+
+
+def expect_ok(response: requests.Response) -> None:
+    if response.status_code != 200:
+        raise RuntimeError(
+            f"{response.request.method} {response.url} answered {response.status_code}: {response.text[:300]}"
+        )
+
+
+def wait_until(check, *, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"Timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(0.05)
+
+
+def wait_for_draft(client: requests.Session, url: str) -> float:
+    """Ask for the preview until it is ready; how long that took."""
+    began = time.perf_counter()
+    while True:
+        response = client.post(url, json={}, timeout=60)
+        if response.status_code == 200:
+            return time.perf_counter() - began
+        if response.status_code != 202 or time.perf_counter() - began > 60:
+            raise RuntimeError(f"The preview answered {response.status_code}: {response.text[:300]}")
+        time.sleep(0.05)
