@@ -5,13 +5,19 @@ Django's cache holds the drafts (Redis in production). The first request for a k
 lock with `cache.add` and enqueues the generation task; the others wait briefly for the result and
 answer "pending" if it is not there yet. A write to the session bumps its state_version, so the next
 request simply misses: nothing is ever invalidated by hand.
+
+A cache that cannot be reached (Redis down) is a clear 503 `ServiceUnavailable`, never a 500.
 """
 
+import logging
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from flowpilot.celery import enqueue
 from flowpilot.errors import ServiceUnavailable
@@ -25,6 +31,12 @@ PREVIEW_TTL_SECONDS = 24 * 3600
 # Longer than the slowest generation: two model calls, each with its timeout and retries.
 LOCK_TTL_SECONDS = 120
 POLL_SECONDS = 0.05
+CACHE_UNAVAILABLE = (
+    "The draft cache is unavailable right now, so no draft could be made or read. "
+    "Anything you edited is kept; try again in a moment."
+)
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -50,9 +62,23 @@ def _latest_key(kind: str, session_id) -> str:
     return f"preview-latest:{kind}:{session_id}"
 
 
+@contextmanager
+def _cache_reachable():
+    try:
+        yield
+    except (RedisConnectionError, RedisTimeoutError) as exc:
+        logger.error("The preview cache is unreachable: %s", exc)
+        raise ServiceUnavailable(CACHE_UNAVAILABLE) from None
+
+
 def preview_request(*, session: Session, kind: DraftKind, force: bool = False) -> Preview:
     """The draft for the session's current state: from the cache, or generated once (POST preview)."""
     session.ensure_open()
+    with _cache_reachable():
+        return _preview_request(session, kind, force=force)
+
+
+def _preview_request(session: Session, kind: DraftKind, *, force: bool) -> Preview:
     key = _key(kind, session.pk, session.state_version)
     if not force:
         cached = cache.get(key)
@@ -78,6 +104,11 @@ def preview_request(*, session: Session, kind: DraftKind, force: bool = False) -
 def preview_current(*, session: Session, kind: DraftKind) -> Preview | None:
     """What GET preview answers: the current draft, "pending", the newest older draft (stale), or None."""
     session.ensure_open()
+    with _cache_reachable():
+        return _preview_current(session, kind)
+
+
+def _preview_current(session: Session, kind: DraftKind) -> Preview | None:
     cached = cache.get(_key(kind, session.pk, session.state_version))
     if cached is not None:
         return Preview("ready", cached, from_cache=True)

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django.shortcuts import get_object_or_404
 
 from accounts.selectors import membership_for
+from flowpilot.errors import ServiceUnavailable
 from handoff import previews
 from handoff.kinds import DraftKind
 from handoff.models import DraftEdit, Handoff
@@ -84,9 +85,13 @@ class PreviewPanel:
 
 
 def preview_panel(*, session: Session, kind: DraftKind, preview: Preview | None = None) -> PreviewPanel:
-    """The panel for `kind`; `preview` is what a POST just returned, else the cache's current answer."""
+    """The panel for `kind`; `preview` is what a POST just returned, else the cache's current answer (none
+    while the cache is down: the page still shows the engineer's edit or a failed post's text)."""
     if preview is None:
-        preview = previews.preview_current(session=session, kind=kind)
+        try:
+            preview = previews.preview_current(session=session, kind=kind)
+        except ServiceUnavailable:
+            preview = None
     edit = DraftEdit.objects.filter(session=session, kind=kind).first()
     failed_text = ""
     if edit is None and (preview is None or not preview.ready):

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 from django.views.decorators.debug import sensitive_variables
 
@@ -14,6 +15,7 @@ from psa.providers.connectwise import CODEBASE_PATTERN, ConnectWiseProvider, dis
 from psa.site_url import check_before_connecting, normalise_site_url
 
 PROVIDERS: dict[str, type[PsaProvider]] = {PsaConnection.Provider.CONNECTWISE: ConnectWiseProvider}
+CONNECT_TIMEOUT_SECONDS = 3.05  # a little over a multiple of 3 s, TCP's retransmission window
 
 
 class PsaNotConfigured(DomainError):
@@ -31,10 +33,11 @@ def provider_for(connection: PsaConnection) -> PsaProvider:
     except InvalidInput as exc:  # the opt-in was turned off, or the host now resolves privately
         raise PsaNotConfigured(exc.message) from None
     try:
-        settings = connection.connection_settings()
+        connection_settings = connection.connection_settings()
     except SecretUnreadable as exc:
         raise PsaNotConfigured(str(exc)) from None
-    return PROVIDERS[connection.provider](settings)
+    timeout = (CONNECT_TIMEOUT_SECONDS, settings.FLOWPILOT_PSA_READ_TIMEOUT_SECONDS)
+    return PROVIDERS[connection.provider](connection_settings, timeout=timeout)
 
 
 @sensitive_variables("private_key")  # not in error reports; atomic is a with-block so no wrapper frame holds it

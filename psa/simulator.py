@@ -2,8 +2,14 @@
 
 The demo (`manage.py cw_simulator`), the integration tests and the benchmark talk to it exactly as they
 would talk to ConnectWise. Its faults are switchable, in process (`set_faults`) or over HTTP on the
-same server (`/__simulator/...`): silent status rejection, 429, 5xx, dropped connections (before or
-after the request is applied), latency, slow routes and random transient failures.
+same server (`/__simulator/...`): silent status rejection, 429, 5xx, a 400 rejection with ConnectWise's
+own message, dropped connections (before or after the request is applied), latency, slow routes (the
+answer late, before or after the request is applied) and random transient failures.
+
+A call kept waiting before it is applied is never applied if its client hangs up meanwhile (a read
+timeout, a killed worker), as a server that drops an abandoned request; a call applied first and
+answered late stays applied whatever the client does. Those are the two cases a client that lost an
+answer must tell apart by looking at the ticket.
 
 Standard library only, so it starts fast and runs without Django. It serves 127.0.0.1 by default and
 its credentials are fixed dummies: it is a test double, never a place for real data.
@@ -20,9 +26,11 @@ import json
 import math
 import random
 import re
+import select
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from email.message import Message
@@ -69,6 +77,8 @@ STATUSES = [
     (20, 2, "Planning", False, False),
     (21, 2, "Done", True, False),
 ]
+# What a `reject` fault answers unless it names its own message: ConnectWise's words for a refused note.
+REJECTION_MESSAGE = "ServiceNote object is invalid"
 DEMO_TICKETS = {
     48213: "Outlook keeps prompting for a password after the mailbox move",
     48227: "Shared drive S: missing for the Finance team",
@@ -86,16 +96,20 @@ class Faults:
 
     Faults hit apis/3.0 calls only (never companyinfo or the control API). Count-based faults are
     dicts whose `count` (default 1) goes down as calls take them: `rate_limit` {count, retry_after,
-    methods}, `server_error` {count, status, methods}, `drop_connection` {count, after_apply, methods};
+    methods}, `server_error` {count, status, methods}, `drop_connection` {count, after_apply, methods},
+    `reject` {count, methods, message} (a 400 with ConnectWise's envelope, nothing applied);
     `methods` None means every method. A call takes at most one fault, checked in field order.
+    `slow` {method, route, seconds, after_apply, count} delays the matching calls (`count` None: every
+    one) before applying them, or with `after_apply` applies them at once and answers late.
     """
 
     silent_status_rejection: bool = False
     rate_limit: dict | None = None
     server_error: dict | None = None
     drop_connection: dict | None = None
+    reject: dict | None = None
     latency_ms: float = 0
-    slow: dict | None = None  # {method, route, seconds}
+    slow: dict | None = None  # {method, route, seconds, after_apply, count}
     transient_rate: float = 0
     seed: int | None = None
 
@@ -116,6 +130,7 @@ class Faults:
             rate_limit=_counted(config.get("rate_limit"), "rate_limit", retry_after=None),
             server_error=_counted(config.get("server_error"), "server_error", status=500),
             drop_connection=_counted(config.get("drop_connection"), "drop_connection", after_apply=False),
+            reject=_counted(config.get("reject"), "reject", message=REJECTION_MESSAGE),
             latency_ms=_number(config.get("latency_ms", 0), "latency_ms"),
             slow=_slow(config.get("slow")),
             transient_rate=transient_rate,
@@ -127,10 +142,11 @@ class Faults:
 class Fault:
     """What one API call suffers instead of (or, with `after_apply`, after) its normal answer."""
 
-    kind: str  # "rate_limit" | "server_error" | "drop_connection"
+    kind: str  # "rate_limit" | "server_error" | "drop_connection" | "reject"
     status: int | None = None
     retry_after: float | None = None
     after_apply: bool = False
+    message: str = ""
 
 
 TRANSIENT_FAULTS = (Fault("rate_limit", 429, retry_after=0), Fault("server_error", 503), Fault("drop_connection"))
@@ -145,18 +161,26 @@ def pick_fault(faults: Faults, rng: random.Random, method: str) -> Fault | None:
         return Fault("server_error", faults.server_error["status"])
     if _take(faults.drop_connection, method):
         return Fault("drop_connection", after_apply=faults.drop_connection["after_apply"])
+    if _take(faults.reject, method):
+        return Fault("reject", 400, message=faults.reject["message"])
     if faults.transient_rate and rng.random() < faults.transient_rate:
         return rng.choice(TRANSIENT_FAULTS)
     return None
 
 
-def delay_seconds(faults: Faults, method: str, route: str) -> float:
-    """How long this API call waits before it is answered (and applied)."""
-    delay = faults.latency_ms / 1000
+def delay_seconds(faults: Faults, method: str, route: str) -> tuple[float, float]:
+    """How long this API call waits before it is applied, and after, before it is answered. Call it under
+    the simulator's lock: it uses up one unit of a counted `slow`."""
+    before, after = faults.latency_ms / 1000, 0.0
     slow = faults.slow
-    if slow and slow["method"] == method and slow["route"] in ("any", route):
-        delay += slow["seconds"]
-    return delay
+    if slow and slow["method"] == method and slow["route"] in ("any", route) and slow["count"] != 0:
+        if slow["count"] is not None:
+            slow["count"] -= 1
+        if slow["after_apply"]:
+            after += slow["seconds"]
+        else:
+            before += slow["seconds"]
+    return before, after
 
 
 def _take(fault: dict | None, method: str) -> bool:
@@ -200,24 +224,40 @@ def _counted(value, name: str, **options) -> dict | None:
         _number(fault["retry_after"], f"{name}.retry_after")
     if "after_apply" in fault:
         _flag(fault["after_apply"], f"{name}.after_apply")
+    if "message" in fault and (not isinstance(fault["message"], str) or not fault["message"].strip()):
+        raise ValueError(f"{name}.message must be a non-empty string")
     return fault
 
 
 def _slow(value) -> dict | None:
     if value is None:
         return None
-    if not isinstance(value, dict) or set(value) - {"method", "route", "seconds"}:
-        raise ValueError("slow must be an object {method, route, seconds}")
-    slow = {"method": value.get("method"), "route": value.get("route", "any"), "seconds": value.get("seconds")}
+    if not isinstance(value, dict) or set(value) - {"method", "route", "seconds", "after_apply", "count"}:
+        raise ValueError("slow must be an object {method, route, seconds, after_apply, count}")
+    slow = {
+        "method": value.get("method"),
+        "route": value.get("route", "any"),
+        "seconds": value.get("seconds"),
+        "after_apply": _flag(value.get("after_apply", False), "slow.after_apply"),
+        "count": value.get("count"),
+    }
     if slow["method"] not in METHODS:
         raise ValueError(f"slow.method must be one of {', '.join(METHODS)}")
     if slow["route"] not in ("ticket", "notes", "statuses", "any"):
         raise ValueError("slow.route must be ticket, notes, statuses or any")
     _number(slow["seconds"], "slow.seconds")
+    count = slow["count"]
+    if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 0):
+        raise ValueError("slow.count must be an integer of at least 0, or null for every call")
     return slow
 
 
 # --- Requests and answers -----------------------------------------------------------------------
+
+
+def _sleep(seconds: float) -> bool:
+    time.sleep(seconds)
+    return True
 
 
 @dataclass
@@ -227,6 +267,8 @@ class Request:
     query: list[tuple[str, str]]
     headers: Message
     body: bytes
+    # Wait this many seconds; False as soon as the client hangs up (over HTTP, see `_Handler`).
+    wait: Callable[[float], bool] = _sleep
 
     def param(self, name: str) -> str | None:
         """A query parameter, its name matched case-insensitively as ConnectWise does."""
@@ -267,6 +309,8 @@ FAULT_REPLIES = {
 def fault_reply(fault: Fault) -> Reply:
     if fault.kind == "drop_connection":
         return Reply(0, drop=True)
+    if fault.kind == "reject":
+        return ApiError(400, "InvalidObject", fault.message).reply
     code, message = FAULT_REPLIES[fault.status]
     headers = {} if fault.retry_after is None else {"Retry-After": f"{fault.retry_after:g}"}
     return ApiError(fault.status, code, message, headers=headers).reply
@@ -436,9 +480,9 @@ class ConnectWiseSimulator:
             fault = pick_fault(self._faults, self._rng, request.method)
             if fault:
                 self._injected[fault.kind] = self._injected.get(fault.kind, 0) + 1
-            delay = delay_seconds(self._faults, request.method, route)
-        if delay:
-            time.sleep(delay)
+            delay_before, delay_after = delay_seconds(self._faults, request.method, route)
+        if delay_before and not request.wait(delay_before):
+            return Reply(0, drop=True)  # the client gave up waiting: the call is dropped, never applied
         if fault and not fault.after_apply:
             return fault_reply(fault)
         try:
@@ -451,6 +495,8 @@ class ConnectWiseSimulator:
                 reply = methods[request.method](self, request, *ids)
         except ApiError as error:
             reply = error.reply
+        if delay_after and not request.wait(delay_after):
+            return Reply(0, drop=True)  # applied already; the client stopped waiting for the late answer
         return fault_reply(fault) if fault else reply
 
     def _route(self, path: str):
@@ -712,6 +758,7 @@ class _Handler(BaseHTTPRequestHandler):
             query=parse_qsl(target.query, keep_blank_values=True),
             headers=self.headers,
             body=self.rfile.read(length) if length else b"",
+            wait=self._wait_unless_hung_up,
         )
         reply = self.server.simulator.handle(request)
         if reply.drop:
@@ -727,6 +774,21 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _handle
+
+    def _wait_unless_hung_up(self, seconds: float) -> bool:
+        """Sleep `seconds`, watching the socket: False as soon as the client closes it. A client waiting for
+        its answer sends nothing more, so a readable socket with nothing to read means it hung up."""
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            readable, _, _ = select.select([self.connection], [], [], min(left, 0.05))
+            if readable:
+                try:
+                    if not self.connection.recv(1, socket.MSG_PEEK):
+                        return False
+                except OSError:
+                    return False
+                time.sleep(min(left, 0.05))  # bytes of a pipelined request: the client is still there
+        return True
 
     def _drop(self) -> None:
         """Close the socket without a byte of answer: the client sees a dropped connection."""

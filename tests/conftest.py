@@ -38,7 +38,7 @@ def pytest_configure(config):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Inline retries sleep their backoff; tests keep it short (Retry-After is still honoured).
     settings.FLOWPILOT_POST_RETRY_BASE_SECONDS = 0.01
-    # Tasks run inline unless a test starts a real worker (tests/integration); CI has a broker URL set.
+    # Tasks run inline unless a test starts a real worker (tests/reliability); CI has a broker URL set.
     from flowpilot.celery import app
 
     app.conf.task_always_eager = True

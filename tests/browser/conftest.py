@@ -28,7 +28,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect, sync_playwright
 
 from tests.conftest import PASSWORD, skip_locally_fail_in_ci
-from tests.integration.conftest import _shared_worker, shared_celery_worker  # noqa: F401 — for test_worker_flow
+from tests.reliability.conftest import _shared_worker, shared_celery_worker  # noqa: F401 — for test_worker_flow
 
 CHROMIUM = Path("/usr/bin/chromium")
 LAUNCH_ARGS = [
