@@ -7,7 +7,10 @@ from anthropic.types import ModelParam
 from django import forms
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.http import Http404
+from rest_framework.authtoken.models import TokenProxy
 
 from accounts import services
 from accounts.models import Account, AccountSettings, Membership
@@ -85,8 +88,30 @@ class ReadOnlyInline(AccountScopedPermissions, admin.TabularInline):
         return self.fields
 
 
+class SuperuserOnlyObjects:
+    """Tenants, users, groups and tokens belong to no one account: only superusers manage them. To anyone
+    else each of their ids is 404, like another account's objects (Django would answer 403 for an id that
+    exists and redirect for one that does not, telling an account admin which exist)."""
+
+    def get_object(self, request, object_id, from_field=None):
+        if not request.user.is_superuser:
+            raise Http404("No such object in your account.")
+        return super().get_object(request, object_id, from_field)
+
+
+def superuser_only_objects(*models) -> None:
+    """Give the admins other apps registered (they are listed before ours) SuperuserOnlyObjects."""
+    for model in models:
+        model_admin = type(admin.site.get_model_admin(model))
+        admin.site.unregister(model)
+        admin.site.register(model, type(model_admin.__name__, (SuperuserOnlyObjects, model_admin), {}))
+
+
+superuser_only_objects(get_user_model(), Group, TokenProxy)
+
+
 @admin.register(Account)
-class AccountAdmin(admin.ModelAdmin):
+class AccountAdmin(SuperuserOnlyObjects, admin.ModelAdmin):
     """Tenants are created with `manage.py create_account`; only superusers manage them here."""
 
     list_display = ["name", "created_at"]

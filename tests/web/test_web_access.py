@@ -1,147 +1,31 @@
-"""Who may reach each web URL and how: sign-in, account scoping (another account's ids are 404s and
-change nothing), allowed methods, CSRF on every POST, and the accessibility of the workspace's forms."""
+"""Each web URL (the table is tests/security/routes.py): account scoping of ids nested under one's own
+session, allowed methods, CSRF on every POST, and the accessibility of the workspace's forms. Sign-in and
+another account's ids on every URL of the app: tests/security/test_url_access.py."""
 
 import json
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from handoff.kinds import DraftKind
-from handoff.models import DraftEdit, Handoff
+from handoff.models import Handoff
 from sessions import services
-from sessions.models import DiagnosticCheck, Fact, ScriptGeneration, Session, SuggestedFix
+from sessions.models import DiagnosticCheck, Fact, Session
 from tests.conftest import web_client_for
+from tests.security.routes import WEB_ROUTES, cases, request, snapshot, url_of, web_objects
 from tests.web.conftest import Elements, hx_get, hx_post, oob_toasts, region, text
 
-LOGIN = reverse("login")
 R = DraftKind.RESOLUTION_NOTE
-
-# URL name → (the objects its URL names, the methods it allows)
-ROUTES = {
-    "home": ((), ("GET",)),
-    "session-new": ((), ("GET", "POST")),
-    "workspace": (("session",), ("GET",)),
-    "ticket-status": (("session",), ("GET",)),
-    "session-edit": (("session",), ("POST",)),
-    "fact-add": (("session",), ("POST",)),
-    "fact-row": (("session", "fact"), ("GET",)),
-    "fact-edit": (("session", "fact"), ("GET", "POST")),
-    "fact-delete": (("session", "fact"), ("POST",)),
-    "check-add": (("session",), ("POST",)),
-    "fix-set": (("session",), ("POST",)),
-    "fix-outcome": (("session", "fix"), ("POST",)),
-    "scripts": (("session",), ("GET", "POST")),
-    "preview": (("session", "kind"), ("GET", "POST")),
-    "draft-save": (("session", "kind"), ("POST",)),
-    "draft-discard": (("session", "kind"), ("POST",)),
-    "handoff-post": (("session", "kind"), ("POST",)),
-    "handoff-status": (("handoff",), ("GET",)),
-    "handoff-retry": (("handoff",), ("POST",)),
-}
-ACCOUNT_A_ROUTES = [name for name, (parts, _methods) in ROUTES.items() if parts]
-POST_ROUTES = [name for name, (_parts, methods) in ROUTES.items() if "POST" in methods]
-# What each GET carries and each POST sends: enough that, if it got through, it would change something.
-QUERY = {"scripts": {"template": "map-drive"}}
-BODIES = {
-    "session-new": {"title": "Injected session"},
-    "session-edit": {"title": "Injected session"},
-    "fact-add": {"text": "Injected fact", "source_type": "engineer"},
-    "fact-edit": {"text": "Injected fact", "source_type": "engineer"},
-    "check-add": {"name": "Injected check", "result": "passed"},
-    "fix-set": {"title": "Injected fix", "confidence_pct": 50},
-    "fix-outcome": {"outcome": "dismissed"},
-    "scripts": {"template": "map-drive", "param-share": "x", "param-letter": "S", "param-password": "p"},
-    "preview": {"force": "1"},
-    "draft-save": {"markdown": "Injected text", "based_on_state_version": "1"},
-    "handoff-post": {"markdown": "Injected text"},
-}
+POST_ROUTES = [name for name, route in WEB_ROUTES.items() if "POST" in route.methods]
 
 
 @pytest.fixture
 def objects(session_a, fact_a, fix_a, template_a, bob):
     """Account A's session with a fact, a fix, a template, an edited draft and a failed handoff."""
-    DraftEdit.objects.create(session=session_a, kind=R, markdown="Bob's edit", based_on_state_version=1, updated_by=bob)
-    handoff = Handoff.objects.create(
-        session=session_a,
-        kind=R,
-        markdown="Bob's note",
-        ticket_id=1001,
-        state=Handoff.State.FAILED,
-        error_code="psa_unavailable",
-        error_message="ConnectWise is unavailable (HTTP 503)",
-        created_by=bob,
-    )
-    return {"session": session_a, "fact": fact_a, "fix": fix_a, "kind": R, "handoff": handoff}
-
-
-def url_of(name: str, objects: dict) -> str:
-    parts, _methods = ROUTES[name]
-    return reverse(name, args=[objects[part].pk if hasattr(objects[part], "pk") else objects[part] for part in parts])
-
-
-def request(client, method: str, name: str, url: str, **extra):
-    if method == "GET":
-        return client.get(url, QUERY.get(name), **extra)
-    if method == "POST":
-        return client.post(url, BODIES.get(name, {}), **extra)
-    return client.generic(method, url, **extra)
-
-
-def snapshot(session) -> dict:
-    """Everything about account A's session a request could have changed."""
-    return {
-        "session": list(Session.objects.filter(pk=session.pk).values()),
-        "facts": list(Fact.objects.filter(session=session).values()),
-        "checks": DiagnosticCheck.objects.filter(session=session).count(),
-        "fixes": list(SuggestedFix.objects.filter(session=session).values()),
-        "scripts": ScriptGeneration.objects.filter(session=session).count(),
-        "edits": list(DraftEdit.objects.filter(session=session).values("kind", "markdown")),
-        "handoffs": list(Handoff.objects.filter(session=session).values("id", "state", "attempts", "markdown")),
-        "sessions": Session.objects.count(),
-    }
-
-
-def cases(names, methods_of=lambda methods: methods):
-    return [(name, method) for name in names for method in methods_of(ROUTES[name][1])]
-
-
-def test_the_table_covers_every_web_url():
-    from handoff.urls import urlpatterns as handoff_urls
-    from sessions.urls import urlpatterns as session_urls
-
-    assert {pattern.name for pattern in [*session_urls, *handoff_urls]} == set(ROUTES)
-
-
-# Sign-in
-
-
-@pytest.mark.parametrize(("name", "method"), cases(ROUTES))
-def test_anonymous_visitors_are_sent_to_sign_in(objects, name, method):
-    url = url_of(name, objects)
-    before = snapshot(objects["session"])
-
-    response = request(Client(), method, name, url)
-
-    assert response.status_code == 302
-    assert response["Location"].startswith(f"{LOGIN}?next=")
-    assert snapshot(objects["session"]) == before
+    return web_objects(session=session_a, fact=fact_a, fix=fix_a, user=bob)
 
 
 # Account scoping
-
-
-@pytest.mark.parametrize(("name", "method"), cases(ACCOUNT_A_ROUTES))
-def test_another_accounts_user_gets_404_and_changes_nothing(charlie_web, objects, template_b, name, method):
-    url = url_of(name, objects)
-    before = snapshot(objects["session"])
-
-    plain = request(charlie_web, method, name, url)
-    htmx = request(charlie_web, method, name, url, HTTP_HX_REQUEST="true")
-
-    assert (plain.status_code, htmx.status_code) == (404, 404)
-    assert "Outlook" not in text(plain) + text(htmx)
-    assert snapshot(objects["session"]) == before
 
 
 @pytest.mark.parametrize(
@@ -156,12 +40,12 @@ def test_another_accounts_user_gets_404_and_changes_nothing(charlie_web, objects
 )
 def test_another_accounts_ids_under_ones_own_session_are_404s(charlie_web, objects, session_b, name, method):
     url = url_of(name, {**objects, "session": session_b})  # charlie's session, bob's fact or fix
-    before = snapshot(objects["session"])
+    before = snapshot(objects)
 
     response = request(charlie_web, method, name, url, HTTP_HX_REQUEST="true")
 
     assert response.status_code == 404
-    assert snapshot(objects["session"]) == before
+    assert snapshot(objects) == before
 
 
 def test_the_list_and_a_new_session_stay_inside_ones_own_account(charlie_web, objects, account_b):
@@ -179,14 +63,14 @@ def wrong_methods(methods):
     return ["DELETE"] if "POST" in methods and "GET" in methods else ["POST"] if "GET" in methods else ["GET", "PUT"]
 
 
-@pytest.mark.parametrize(("name", "method"), cases(ROUTES, wrong_methods))
+@pytest.mark.parametrize(("name", "method"), cases(WEB_ROUTES, wrong_methods))
 def test_a_method_the_url_does_not_take_is_405(bob_web, objects, name, method):
-    before = snapshot(objects["session"])
+    before = snapshot(objects)
 
     response = request(bob_web, method, name, url_of(name, objects))
 
     assert response.status_code == 405
-    assert snapshot(objects["session"]) == before
+    assert snapshot(objects) == before
 
 
 # CSRF
@@ -199,12 +83,12 @@ def bob_csrf(bob):
 
 @pytest.mark.parametrize("name", POST_ROUTES)
 def test_a_post_without_a_csrf_token_is_refused(bob_csrf, objects, name):
-    before = snapshot(objects["session"])
+    before = snapshot(objects)
 
     response = request(bob_csrf, "POST", name, url_of(name, objects), HTTP_HX_REQUEST="true")
 
     assert response.status_code == 403
-    assert snapshot(objects["session"]) == before
+    assert snapshot(objects) == before
 
 
 def test_an_htmx_post_with_the_token_from_the_cookie_in_the_header_succeeds(bob_csrf, session_a):
