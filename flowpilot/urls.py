@@ -59,6 +59,8 @@ api = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
 
+handler404 = "flowpilot.api.not_found"
+
 urlpatterns = [
     path("", include("sessions.urls")),
     path("", include("handoff.urls")),

@@ -6,6 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from flowpilot.errors import NotFound
+from flowpilot.schema import error_response
 from handoff import previews, selectors, services
 from handoff.kinds import DraftKind
 from handoff.models import Handoff
@@ -19,9 +20,12 @@ from handoff.serializers import (
 )
 from sessions.api import AccountScoped
 
+QUEUE_UNAVAILABLE = error_response("The task queue is unreachable: nothing was started.")
 PREVIEW_RESPONSES = {
     200: PreviewSerializer,
     202: OpenApiResponse(PendingSerializer, description="Drafting; ask again in a moment."),
+    409: error_response("The session is closed."),
+    503: error_response("The task queue or the preview cache is unreachable: nothing was started."),
 }
 
 
@@ -43,7 +47,7 @@ class PreviewView(AccountScoped, APIView):
         preview = previews.preview_request(session=session, kind=self.kind, force=serializer.validated_data["force"])
         return self.respond(preview, session)
 
-    @extend_schema(responses={**PREVIEW_RESPONSES, 404: OpenApiResponse(description="No draft yet.")})
+    @extend_schema(responses={**PREVIEW_RESPONSES, 404: error_response("No draft yet (or no such session).")})
     def get(self, request, session_id):
         session = self.get_session()
         preview = previews.preview_current(session=session, kind=self.kind)
@@ -57,7 +61,7 @@ class HandoffPostView(AccountScoped, APIView):
 
     kind: DraftKind | None = None
 
-    @extend_schema(request=HandoffPostSerializer, responses={202: HandoffSerializer})
+    @extend_schema(request=HandoffPostSerializer, responses={202: HandoffSerializer, 503: QUEUE_UNAVAILABLE})
     def post(self, request, session_id):
         serializer = HandoffPostSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -82,7 +86,7 @@ class HandoffDetail(HandoffScoped, APIView):
 
 
 class HandoffRetry(HandoffScoped, APIView):
-    @extend_schema(request=None, responses={202: HandoffSerializer})
+    @extend_schema(request=None, responses={202: HandoffSerializer, 503: QUEUE_UNAVAILABLE})
     def post(self, request, handoff_id):
         handoff = services.handoff_retry(handoff=self.get_handoff())
         return Response(HandoffSerializer(handoff).data, status=status.HTTP_202_ACCEPTED)

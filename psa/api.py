@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 from accounts.permissions import IsAccountAdmin
 from accounts.selectors import account_for
 from flowpilot.errors import NotFound
+from flowpilot.schema import error_response
 from flowpilot.serializers import StrictBooleanField, StrictCharField, StrictInputMixin, StrictIntegerField
 from psa import services
 from psa.models import DEFAULT_CODEBASE, PsaConnection
@@ -36,6 +37,9 @@ class ConnectionCheckSerializer(serializers.Serializer):
     code = serializers.CharField(allow_blank=True)
 
 
+NOT_CONFIGURED = error_response("This account has no PSA connection yet: PUT one.")
+
+
 class PsaConnectionView(APIView):
     permission_classes = [IsAccountAdmin]
 
@@ -45,7 +49,7 @@ class PsaConnectionView(APIView):
             raise NotFound("This account has no PSA connection yet: PUT one.", code="psa_not_configured")
         return connection
 
-    @extend_schema(responses=PsaConnectionSerializer)
+    @extend_schema(responses={200: PsaConnectionSerializer, 404: NOT_CONFIGURED})
     def get(self, request):
         return Response(PsaConnectionSerializer(self.connection()).data)
 
@@ -61,7 +65,7 @@ class PsaConnectionView(APIView):
 class PsaConnectionTestView(PsaConnectionView):
     http_method_names = ["post", "options"]
 
-    @extend_schema(request=None, responses=ConnectionCheckSerializer)
+    @extend_schema(request=None, responses={200: ConnectionCheckSerializer, 404: NOT_CONFIGURED})
     def post(self, request):
         check = services.psa_connection_test(connection=self.connection())
         return Response(ConnectionCheckSerializer(check).data)

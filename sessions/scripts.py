@@ -63,6 +63,8 @@ def _schema_errors(schema) -> list[str]:
     unknown = set(schema) - {"parameters"}
     if unknown:
         return [f"Unknown keys: {', '.join(sorted(unknown))}."]
+    if _contains_nul(schema):
+        return ["Null characters are not allowed."]
     parameters = schema.get("parameters", [])
     if not isinstance(parameters, list):
         return ['"parameters" must be a list.']
@@ -93,6 +95,17 @@ def _schema_errors(schema) -> list[str]:
         elif options not in (None, []):
             errors.append(f"{where}.options is only for field_type select.")
     return errors
+
+
+def _contains_nul(value) -> bool:
+    """PostgreSQL cannot store a NUL character in text, JSON included."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_contains_nul(key) or _contains_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_contains_nul(item) for item in value)
+    return False
 
 
 def render_script(*, body: str, parameters: list[dict], values, language: str) -> RenderedScript:

@@ -26,9 +26,11 @@ def session_list(*, account: Account, user=None, status: str = "", query: str = 
     elif status:
         sessions = sessions.filter(status=status)
     query = query.strip()
+    if "\x00" in query:  # no title holds one (input refuses it), and PostgreSQL refuses it in a query
+        return sessions.none()
     if query:
         matches = Q(title__icontains=query)
-        if query.lstrip("#").isdigit():
+        if query.lstrip("#").isdecimal():  # not isdigit(): "²" is a digit int() refuses
             matches |= Q(psa_ticket_id=int(query.lstrip("#")))
         sessions = sessions.filter(matches)
     return sessions

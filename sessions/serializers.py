@@ -25,7 +25,10 @@ class SessionSerializer(StrictInputMixin, serializers.ModelSerializer):
     problem_domain = text_field(64)
     intake_content = IntakeContentSerializer(required=False)
     psa_ticket_id = StrictIntegerField(min_value=1, max_value=MAX_TICKET_ID, allow_null=True, required=False)
-    fact_count = serializers.IntegerField(read_only=True)
+    closed_as = serializers.ChoiceField(
+        choices=Session.ClosedAs.choices, allow_blank=True, read_only=True, help_text='"" while the session is open.'
+    )
+    fact_count = serializers.IntegerField(read_only=True, default=0)  # a session just created has none
 
     class Meta:
         model = Session
@@ -42,7 +45,7 @@ class SessionSerializer(StrictInputMixin, serializers.ModelSerializer):
             "created_at",
             "fact_count",
         ]
-        read_only_fields = ["id", "status", "closed_as", "state_version", "created_at"]
+        read_only_fields = ["id", "status", "state_version", "created_at"]
 
     def service_kwargs(self) -> dict:
         """The validated input as keyword arguments of session_create / session_update."""

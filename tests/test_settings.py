@@ -81,7 +81,7 @@ def test_redis_url_must_be_a_redis_url():
 def test_the_broker_may_be_redis_or_rabbitmq():
     assert broker_url("CELERY_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//").startswith("amqp://")
     assert broker_url("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0") == "redis://127.0.0.1:6379/0"
-    with pytest.raises(ImproperlyConfigured, match="CELERY_BROKER_URL must be a redis://.* or amqps:// URL"):
+    with pytest.raises(ImproperlyConfigured, match=r"CELERY_BROKER_URL must be a redis://.* or amqps:// URL"):
         broker_url("CELERY_BROKER_URL", "sqs://queue")
 
 
