@@ -16,7 +16,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="make bench", description=__doc__)
     parser.add_argument("--rounds", type=int, default=5, help="Interleaved rounds of latency samples.")
     parser.add_argument("--per-round", type=int, default=20, help="Requests per endpoint in each round.")
-    parser.add_argument("--handoffs", type=int, default=200, help="Handoffs through the Celery worker.")
+    parser.add_argument("--handoffs", type=int, default=200, help="Handoffs through the Celery worker, per run.")
+    parser.add_argument("--handoff-runs", type=int, default=3, help="Runs of those handoffs (with and without faults).")
     parser.add_argument("--celery-concurrency", type=int, default=8, help="Celery worker processes.")
     options = parser.parse_args()
 

@@ -32,12 +32,12 @@ RESOLVED_STATUS_ID = 5
 NOTE = "## Problem\n\nA.\n\n## What we confirmed\n\n- B\n\n## Root cause\n\nC.\n\n## Resolution\n\nD."
 CONCURRENT_PREVIEWS = 20
 PREVIEW_ROUNDS = 5
-HANDOFF_BATCHES = 4
 LATENCY_MS = 50
 TRANSIENT_RATE = 0.1
 WORKERS_PER_CORE = (1, 2, 4)
 THREADS_PER_WORKER = 4
 SWEEP_SECONDS = 5.0
+WARM_UP_SECONDS = 2.0
 SWEEP_CLIENTS = 16
 
 
@@ -81,6 +81,9 @@ class Bench:
         port = stack.free_port()
         self.server = stack.gunicorn(self.env, self.log_dir, port=port, workers=workers, threads=threads)
         self.base = f"http://127.0.0.1:{port}"
+        # The first worker answering does not mean all have booted: load every thread of every worker for
+        # a while, so no measurement shares the machine with workers still importing Django.
+        _load(([("GET", self.url("bench-ping"))], self.token, workers * threads, WARM_UP_SECONDS, 0))
 
     def stop_server(self) -> None:
         if self.server is not None:
@@ -230,35 +233,47 @@ class Bench:
         )
 
     def handoffs(self) -> None:
-        count, batches = self.options.handoffs, HANDOFF_BATCHES
-        faulty = self.handoff_pipeline(count, batches, transient_rate=TRANSIENT_RATE, first_ticket=300_000)
-        ceiling = self.simulator_ceiling(count, batches, first_ticket=600_000)
-        clean = self.handoff_pipeline(count, batches, transient_rate=0, first_ticket=900_000)
-        t = self.table
-        for label, run in (
+        """Handoffs posted all at once through the API, run after run, with the simulator's ceiling
+        measured between them: a run's rate is its handoffs ÷ (last finished − first queued)."""
+        count, runs = self.options.handoffs, self.options.handoff_runs
+        faulty, clean, ceiling = [], [], []
+        tickets = iter(range(300_000, 10_000_000, count))
+        for _ in range(runs):  # interleaved, so drift on the machine touches all three alike
+            faulty.append(self.handoff_pipeline(count, transient_rate=TRANSIENT_RATE, first_ticket=next(tickets)))
+            ceiling.append(self.simulator_ceiling(count, first_ticket=next(tickets)))
+            clean.append(self.handoff_pipeline(count, transient_rate=0, first_ticket=next(tickets)))
+        for label, results in (
             (f"{LATENCY_MS} ms latency, {TRANSIENT_RATE:.0%} transient faults", faulty),
             (f"{LATENCY_MS} ms latency, no faults", clean),
         ):
-            ratio = Spread.of([a / b for a, b in zip(run["rates"], ceiling, strict=True)])
-            t.add(
-                f"{count} handoffs through Celery ({label}): succeeded, duplicate notes",
-                f"{run['succeeded']}/{count} succeeded; {run['duplicates']} duplicate notes; "
-                f"{run['round_trips']:.2f} simulator calls per handoff; {run['faults']} faults injected",
+            total = count * runs
+            succeeded = sum(run["succeeded"] for run in results)
+            duplicates = sum(run["duplicates"] for run in results)
+            calls = Spread.of([run["round_trips"] for run in results])
+            injected = sum(run["faults"] for run in results)
+            rates = [run["rate"] for run in results]
+            ratio = Spread.of([rate / limit for rate, limit in zip(rates, ceiling, strict=True)])
+            seconds = Spread.of([s for run in results for s in run["seconds"]])
+            slowest = max(s for run in results for s in run["seconds"])
+            self.table.add(
+                f"{count} handoffs through Celery, {runs} runs ({label}): succeeded, duplicate notes",
+                f"{succeeded}/{total} succeeded; {duplicates} duplicate notes; {calls.show('', 2)} simulator calls "
+                f"per handoff; {injected} faults injected",
                 "all; 0",
-                run["succeeded"] == count and run["duplicates"] == 0,
+                succeeded == total and duplicates == 0,
             )
-            t.add(
-                f"… handoffs per second ({batches} batches of {count // batches})",
-                f"{Spread.of(run['rates']).show('/s')}; ÷ simulator ceiling: {ratio.show('', 2)}",
+            self.table.add(
+                f"… handoffs per second ({count} posted at once)",
+                f"{Spread.of(rates).show('/s')}; ÷ simulator ceiling: {ratio.show('', 2)}; each handoff "
+                f"{seconds.show(' s', 2)}, slowest {slowest:.1f} s",
             )
-        t.add(
+        self.table.add(
             f"Simulator ceiling: 3 round trips per handoff, {self.options.celery_concurrency} at a time, "
             f"{LATENCY_MS} ms latency",
             Spread.of(ceiling).show("/s"),
         )
 
-    def handoff_pipeline(self, count: int, batches: int, *, transient_rate: float, first_ticket: int) -> dict:
-        self.simulator("POST", "faults", {"latency_ms": LATENCY_MS, "transient_rate": transient_rate, "seed": 7})
+    def handoff_pipeline(self, count: int, *, transient_rate: float, first_ticket: int) -> dict:
         sessions = []
         for ticket in range(first_ticket, first_ticket + count):
             self.simulator("POST", "tickets", {"id": ticket, "summary": f"Bench ticket {ticket}"})
@@ -267,6 +282,7 @@ class Bench:
                     account=self.account, user=self.user, title="Bench handoff", psa_ticket_id=ticket
                 )
             )
+        self.simulator("POST", "faults", {"latency_ms": LATENCY_MS, "transient_rate": transient_rate})
         before = self.simulator("GET", "state")
         clients = threading.local()
 
@@ -280,41 +296,31 @@ class Bench:
                 raise RuntimeError(f"Posting a handoff answered {response.status_code}: {response.text[:300]}")
             return response.json()["id"]
 
-        rates, ids = [], []
-        size = count // batches
         with ThreadPoolExecutor(8) as pool:
-            for start in range(0, size * batches, size):
-                batch = list(pool.map(post, sessions[start : start + size]))
-                ids += batch
-                wait_until(
-                    lambda batch=batch: (
-                        Handoff.objects.filter(pk__in=batch, finished_at__isnull=False).count() == len(batch)
-                    ),
-                    timeout=300,
-                    what="the handoffs to finish",
-                )
-                handoffs = Handoff.objects.filter(pk__in=batch)
-                first = min(handoff.created_at for handoff in handoffs)
-                last = max(handoff.finished_at for handoff in handoffs)
-                rates.append(len(batch) / (last - first).total_seconds())
+            ids = list(pool.map(post, sessions))
+        wait_until(
+            lambda: Handoff.objects.filter(pk__in=ids, finished_at__isnull=False).count() == len(ids),
+            timeout=600,
+            what="the handoffs to finish",
+        )
         after = self.simulator("GET", "state")
         self.simulator("POST", "faults", {})
+        handoffs = list(Handoff.objects.filter(pk__in=ids))
+        span = max(h.finished_at for h in handoffs) - min(h.created_at for h in handoffs)
         tickets = set(range(first_ticket, first_ticket + count))
         notes = Counter(note["ticketId"] for note in after["notes"] if note["ticketId"] in tickets)
-        api_calls = sum(after["requests"].values()) - sum(before["requests"].values())
-        injected = sum(after["injected_faults"].values()) - sum(before["injected_faults"].values())
         return {
-            "rates": rates,
-            "succeeded": Handoff.objects.filter(pk__in=ids, state=Handoff.State.SUCCEEDED).count(),
+            "rate": len(ids) / span.total_seconds(),
+            "seconds": [(h.finished_at - h.created_at).total_seconds() for h in handoffs],
+            "succeeded": sum(h.state == Handoff.State.SUCCEEDED for h in handoffs),
             "duplicates": sum(n - 1 for n in notes.values() if n > 1),
-            "round_trips": api_calls / len(ids),
-            "faults": injected,
+            "round_trips": (sum(after["requests"].values()) - sum(before["requests"].values())) / len(ids),
+            "faults": sum(after["injected_faults"].values()) - sum(before["injected_faults"].values()),
         }
 
-    def simulator_ceiling(self, count: int, batches: int, *, first_ticket: int) -> list[float]:
-        """The simulator alone: a handoff's 3 round trips (note, status change, re-fetch) straight from
-        as many threads as the Celery worker has processes, with the same latency and no faults."""
-        self.simulator("POST", "faults", {"latency_ms": LATENCY_MS})
+    def simulator_ceiling(self, count: int, *, first_ticket: int) -> float:
+        """The simulator alone: a handoff's 3 round trips (note, status change, re-fetch) sent straight
+        to it by as many threads as the Celery worker has processes, with the same latency, no faults."""
         api = f"{self.simulator_url}/v4_6_release/apis/3.0/service/tickets"
         auth = (f"{SIMULATOR_COMPANY_ID}+{SIMULATOR_PUBLIC_KEY}", SIMULATOR_PRIVATE_KEY)
         clients = threading.local()
@@ -331,14 +337,13 @@ class Bench:
 
         for ticket in range(first_ticket, first_ticket + count):
             self.simulator("POST", "tickets", {"id": ticket, "summary": f"Bench ticket {ticket}"})
-        rates, size = [], count // batches
+        self.simulator("POST", "faults", {"latency_ms": LATENCY_MS})
         with ThreadPoolExecutor(self.options.celery_concurrency) as pool:
-            for start in range(first_ticket, first_ticket + size * batches, size):
-                began = time.perf_counter()
-                list(pool.map(handoff, range(start, start + size)))
-                rates.append(size / (time.perf_counter() - began))
+            began = time.perf_counter()
+            list(pool.map(handoff, range(first_ticket, first_ticket + count)))
+            rate = count / (time.perf_counter() - began)
         self.simulator("POST", "faults", {})
-        return rates
+        return rate
 
     def worker_sweep(self) -> None:
         """Throughput of a read-mostly mix (the session API and a cached preview) with gunicorn at 1, 2
@@ -351,7 +356,8 @@ class Bench:
                 ("POST", self.url("api-resolution-preview", self.preview_session.pk)),
             ]
             with ProcessPoolExecutor(2) as pool:
-                parts = list(pool.map(_load, [(targets, self.token, SWEEP_CLIENTS // 2, SWEEP_SECONDS)] * 2))
+                job = (targets, self.token, SWEEP_CLIENTS // 2, WARM_UP_SECONDS, SWEEP_SECONDS)
+                parts = list(pool.map(_load, [job] * 2))
             done = sum(part[0] for part in parts)
             latencies = [ms for part in parts for ms in part[1]]
             results[per_core] = (done / SWEEP_SECONDS, Spread.of(latencies))
@@ -366,9 +372,11 @@ class Bench:
 
 
 def _load(job) -> tuple[int, list[float]]:
-    """One client process: `clients` threads sending the targets round-robin for `seconds`."""
-    targets, token, clients, seconds = job
-    stop = time.monotonic() + seconds
+    """One client process: `clients` threads sending the targets round-robin for `warm_up` seconds, then
+    for `seconds` more, counting only the requests sent in those."""
+    targets, token, clients, warm_up, seconds = job
+    measure_from = time.monotonic() + warm_up
+    stop = measure_from + seconds
     done, latencies, lock = 0, [], threading.Lock()
 
     def client():
@@ -379,13 +387,15 @@ def _load(job) -> tuple[int, list[float]]:
         while time.monotonic() < stop:
             method, url = targets[turn % len(targets)]
             turn += 1
+            counted = time.monotonic() >= measure_from
             began = time.perf_counter()
             response = session.request(method, url, json={} if method == "POST" else None, timeout=30)
             elapsed = (time.perf_counter() - began) * 1000
             expect_ok(response)
-            with lock:
-                done += 1
-                latencies.append(elapsed)
+            if counted:
+                with lock:
+                    done += 1
+                    latencies.append(elapsed)
 
     threads = [threading.Thread(target=client) for _ in range(clients)]
     for thread in threads:

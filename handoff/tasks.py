@@ -13,7 +13,10 @@ from psa.providers.base import PsaTransientError
 
 logger = logging.getLogger(__name__)
 
-MAX_POST_RETRIES = 6
+# Backoff 1, 2, 4 … 60 s: a worker keeps trying for about 3 minutes before the handoff fails with its text
+# kept. At 10% transient faults per PSA call (make bench) about a quarter of attempts fail, so six retries
+# would give up on roughly one handoff in ten thousand; eight make that about one in a hundred thousand.
+MAX_POST_RETRIES = 8
 INTERNAL_ERROR = (
     "FlowPilot hit an unexpected error while posting. The text is kept: retry, or ask an admin to check the logs."
 )
