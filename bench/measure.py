@@ -114,10 +114,8 @@ class Bench:
         self.preview_session = self.session_with_facts(5)
         self.burst_session = self.session_with_facts(5)
 
-    def session_with_facts(self, count: int, *, ticket: int | None = None) -> Session:
-        session = services.session_create(
-            account=self.account, user=self.user, title=f"Bench session, {count} facts", psa_ticket_id=ticket
-        )
+    def session_with_facts(self, count: int) -> Session:
+        session = services.session_create(account=self.account, user=self.user, title=f"Bench session, {count} facts")
         Fact.objects.bulk_create(
             Fact(session=session, created_by=self.user, text=f"Confirmed fact number {n}: the mapped drive is slow.")
             for n in range(count)
