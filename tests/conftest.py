@@ -2,6 +2,7 @@
 Globex, account B). API clients authenticate with real tokens."""
 
 import os
+import socket
 import uuid
 
 import pytest
@@ -13,6 +14,7 @@ from accounts.models import Membership
 from accounts.services import account_create, member_create
 from sessions import services
 from sessions.models import Fact
+from tests.dns import FakeDns
 
 PASSWORD = "correct-horse-battery"
 
@@ -42,6 +44,15 @@ def pytest_configure(config):
     from flowpilot.celery import app
 
     app.conf.task_always_eager = True
+
+
+@pytest.fixture(autouse=True)
+def fake_dns(monkeypatch):
+    """No test resolves a name through real DNS (the PSA site-URL guard looks names up): names the fake
+    knows answer as it says, `localhost` and literal addresses as usual, and any other name not at all."""
+    fake = FakeDns()
+    monkeypatch.setattr(socket, "getaddrinfo", fake.getaddrinfo)
+    return fake
 
 
 @pytest.fixture

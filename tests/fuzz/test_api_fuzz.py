@@ -73,7 +73,7 @@ VALID_BODIES = {
     ),
     "PUT /api/account/psa-connection/": st.fixed_dictionaries(
         {
-            "site_url": st.sampled_from(["https://api-na.myconnectwise.net", "http://127.0.0.1:8765"]),
+            "site_url": st.sampled_from(["https://psa.example.com", "http://127.0.0.1:8765"]),  # tests/dns.py
             "company_id": plain_text | any_text,
             "public_key": plain_text | any_text,
             "client_id": plain_text | any_text,

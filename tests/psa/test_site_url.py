@@ -3,49 +3,16 @@
 Name resolution is faked at `psa.site_url.socket.getaddrinfo`: public names never reach real DNS,
 and only IP literals and `localhost` (answered from /etc/hosts) fall through to the real resolver."""
 
-import socket
-
 import pytest
 
 from flowpilot.errors import InvalidInput
-from psa import site_url
 from psa.site_url import check_before_connecting, normalise_site_url
-
-PUBLIC_ADDRESS = "93.184.215.14"
-REAL_GETADDRINFO = socket.getaddrinfo
-
-
-class FakeDns:
-    """A resolver the tests control; a name it does not know does not resolve."""
-
-    def __init__(self):
-        self.names = {
-            "psa.example.com": [PUBLIC_ADDRESS],
-            "api-na.example.com": [PUBLIC_ADDRESS],
-            "intranet.example.com": ["10.1.2.3"],
-            "split.example.com": [PUBLIC_ADDRESS, "192.168.1.20"],
-        }
-        self.asked = []
-
-    def getaddrinfo(self, host, port, *args, **kwargs):
-        self.asked.append(host)
-        if host in self.names:
-            return [
-                (socket.AF_INET6 if ":" in address else socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))
-                for address in self.names[host]
-            ]
-        if host == "localhost":
-            return REAL_GETADDRINFO(host, port, *args, **kwargs)
-        # Only literal addresses (127.0.0.1, ::1, 2130706433) pass through: nothing is looked up online.
-        return REAL_GETADDRINFO(host, port, proto=socket.IPPROTO_TCP, flags=socket.AI_NUMERICHOST)
 
 
 @pytest.fixture(autouse=True)
-def dns(monkeypatch, settings):
+def dns(fake_dns, settings):
     settings.FLOWPILOT_PSA_ALLOW_PRIVATE_HOSTS = False
-    fake = FakeDns()
-    monkeypatch.setattr(site_url.socket, "getaddrinfo", fake.getaddrinfo)
-    return fake
+    return fake_dns
 
 
 def refusal(url: str) -> InvalidInput:

@@ -6,9 +6,7 @@ the same URLs are accepted. The URL rules themselves: tests/psa/test_site_url.py
 import pytest
 from django.urls import reverse
 
-from psa import site_url
 from psa.models import PsaConnection
-from tests.psa.test_site_url import FakeDns
 
 # (what the admin types, the address FlowPilot refuses to call)
 NOT_PUBLIC = [
@@ -36,9 +34,8 @@ FIELDS = {
 
 
 @pytest.fixture(autouse=True)
-def dns(monkeypatch, settings):
+def dns(fake_dns, settings):
     settings.FLOWPILOT_PSA_ALLOW_PRIVATE_HOSTS = False
-    monkeypatch.setattr(site_url.socket, "getaddrinfo", FakeDns().getaddrinfo)
 
 
 @pytest.fixture
