@@ -190,12 +190,19 @@ class Bench:
         t.add("Cached preview (POST …/resolution-note/preview)", ms["preview"].show(" ms", 2))
         t.add("Cached preview ÷ baseline", ratio.show("×", 2), "≤ 1.5×", ratio.median <= 1.5)
         t.add("SQL queries per cached preview", preview_queries.show("", 0), "≤ 3", preview_queries.median <= 3)
+
+        def against_baseline(name: str) -> str:
+            return Spread.of(paired_ratios(seconds[name], seconds["ping"], rounds=self.options.rounds)).show("×")
+
         for label, small, large in (("Session API", "api5", "api500"), ("Workspace page", "page5", "page500")):
             q5, q500 = Spread.of(queries[small]), Spread.of(queries[large])
-            t.add(f"{label}, 5 facts", f"{ms[small].show(' ms')}; {q5.show(' queries', 0)}")
+            t.add(
+                f"{label}, 5 facts",
+                f"{ms[small].show(' ms')} = {against_baseline(small)} baseline; {q5.show(' queries', 0)}",
+            )
             t.add(
                 f"{label}, 500 facts",
-                f"{ms[large].show(' ms')}; {q500.show(' queries', 0)}",
+                f"{ms[large].show(' ms')} = {against_baseline(large)} baseline; {q500.show(' queries', 0)}",
                 "queries as at 5 facts",
                 q500.high == q5.low == q5.high == q500.low,
             )
@@ -254,7 +261,7 @@ class Bench:
             seconds = Spread.of([s for run in results for s in run["seconds"]])
             slowest = max(s for run in results for s in run["seconds"])
             self.table.add(
-                f"{count} handoffs through Celery, {runs} runs ({label}): succeeded, duplicate notes",
+                f"{count} handoffs through Celery, {runs} run{'s' * (runs != 1)} ({label}): succeeded, duplicate notes",
                 f"{succeeded}/{total} succeeded; {duplicates} duplicate notes; {calls.show('', 2)} simulator calls "
                 f"per handoff; {injected} faults injected",
                 "all; 0",
@@ -364,7 +371,7 @@ class Bench:
         for per_core, (rate, latency) in results.items():
             self.table.add(
                 f"gunicorn {per_core} worker(s) per core × {THREADS_PER_WORKER} threads, {SWEEP_CLIENTS} clients",
-                f"{rate:.0f} requests/s; latency {latency.show(' ms')}",
+                f"{rate:.0f} requests/s ({rate / best:.2f} of the best); latency {latency.show(' ms')}",
                 "suggested" if per_core == suggested else "",
             )
 
