@@ -10,6 +10,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from bench import stack
+from flowpilot.env import redact_url as redact
 
 
 def main() -> int:
@@ -33,8 +34,8 @@ def main() -> int:
     from handoff.claude_stub import ClaudeStub
 
     run_id = secrets.token_hex(4)
-    with ExitStack() as cleanup, tempfile.TemporaryDirectory(prefix="flowpilot-bench-") as scratch:
-        scratch = Path(scratch)
+    scratch = Path(tempfile.mkdtemp(prefix="flowpilot-bench-"))  # kept: every process's log is here
+    with ExitStack() as cleanup:
         claude = cleanup.enter_context(ClaudeStub())
         env = stack.app_environment(
             database_url=database_url,
@@ -49,7 +50,10 @@ def main() -> int:
         django.setup()
         from bench import measure
 
-        print(f"Benchmark run {run_id}: PostgreSQL {database_url}, Redis {redis_url}; logs in {scratch}", flush=True)
+        print(
+            f"Benchmark run {run_id}: PostgreSQL {redact(database_url)}, Redis {redact(redis_url)}; logs in {scratch}",
+            flush=True,
+        )
         stack.manage(env, "migrate", "--no-input", "-v", "0")
         stack.manage(env, "collectstatic", "--no-input", "-v", "0")
         simulator_port = stack.free_port()
@@ -89,8 +93,9 @@ def machine_line(database_url: str, options) -> str:
     )
     return (
         f"Machine: {cpu}, {os.cpu_count()} cores, {memory_kib / 2**20:.0f} GiB; Python {platform.python_version()}, "
-        f"{platform.system()} {platform.release()}; gunicorn gthread workers, a Celery prefork worker "
-        f"(concurrency {options.celery_concurrency}), PostgreSQL and Redis on the same machine."
+        f"{platform.system()} {platform.release()}; latencies on gunicorn with 2 gthread workers per core × "
+        f"4 threads; a Celery prefork worker (concurrency {options.celery_concurrency}); PostgreSQL, Redis and "
+        "the load generator on the same machine."
     )
 
 

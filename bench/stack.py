@@ -16,6 +16,8 @@ import requests
 from cryptography.fernet import Fernet
 from psycopg import sql
 
+from flowpilot.env import redact_url
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/flowpilot_bench"
@@ -30,19 +32,23 @@ class ServiceMissing(Exception):
     pass
 
 
-def _missing(service: str, url: str, variable: str, error: Exception) -> ServiceMissing:
-    return ServiceMissing(
-        f"make bench needs {service} at {url}, and could not reach it: {error}\n"
-        f"  Start it (on this kind of machine: {HOW_TO_START[service]}),\n"
-        f"  or point {variable} at one."
-    )
+def _missing(service: str, url: str, variable: str, default: str, error: Exception) -> ServiceMissing:
+    """What went wrong, and how to fix it: start the service where the URL points, or point elsewhere."""
+    if url == default:
+        fix = f"Start it (on this kind of machine: {HOW_TO_START[service]}), or point {variable} at one."
+    else:
+        fix = f"Start {service} where {variable} points, or unset {variable} to use {redact_url(default)}."
+    return ServiceMissing(f"make bench needs {service} at {redact_url(url)}: {error}\n  {fix}")
 
 
 def database_ready(url: str) -> None:
     """PostgreSQL reachable, and the bench's own database created if it is missing."""
-    config = dj_database_url.parse(url)
+    try:
+        config = dj_database_url.parse(url)
+    except ValueError as error:
+        raise ServiceMissing(f"BENCH_DATABASE_URL is not a database URL ({error}): {redact_url(url)}") from None
     if config["ENGINE"] != "django.db.backends.postgresql":
-        raise ServiceMissing(f"BENCH_DATABASE_URL must be a PostgreSQL URL (postgres://…), not {url}")
+        raise ServiceMissing(f"BENCH_DATABASE_URL must be a PostgreSQL URL (postgres://…), not {redact_url(url)}")
     server = {"host": config["HOST"] or "127.0.0.1", "port": config["PORT"] or 5432, "user": config["USER"]}
     if config["PASSWORD"]:
         server["password"] = config["PASSWORD"]
@@ -52,14 +58,21 @@ def database_ready(url: str) -> None:
             if not exists:
                 admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(config["NAME"])))
     except psycopg.OperationalError as error:
-        raise _missing("PostgreSQL", url, "BENCH_DATABASE_URL", error) from None
+        message = " ".join(str(error).split())
+        if any(sign in message for sign in ("Connection refused", "Is the server running", "timeout expired")):
+            raise _missing("PostgreSQL", url, "BENCH_DATABASE_URL", DEFAULT_DATABASE_URL, "nothing answers") from None
+        raise ServiceMissing(f"PostgreSQL at {redact_url(url)} refused the bench: {message}") from None
+    except psycopg.Error as error:  # e.g. no right to create the database
+        raise ServiceMissing(f"PostgreSQL at {redact_url(url)} refused the bench: {error}") from None
 
 
 def redis_ready(url: str) -> None:
     try:
         redis.Redis.from_url(url, socket_connect_timeout=3).ping()
+    except ValueError as error:
+        raise ServiceMissing(f"BENCH_REDIS_URL is not a Redis URL ({error}): {redact_url(url)}") from None
     except redis.RedisError as error:
-        raise _missing("Redis", url, "BENCH_REDIS_URL", error) from None
+        raise _missing("Redis", url, "BENCH_REDIS_URL", DEFAULT_REDIS_URL, error) from None
 
 
 def free_port() -> int:

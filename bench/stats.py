@@ -27,6 +27,8 @@ class Spread:
         def number(value: float) -> str:
             return f"{value:.{digits}f}"
 
+        if self.count == 1:
+            return f"{number(self.median)}{unit} (one sample)"
         if self.low == self.high == self.median:
             return f"{number(self.median)}{unit}"
         return f"{number(self.median)}{unit} ({number(self.low)}–{number(self.high)})"
@@ -36,6 +38,8 @@ def paired_ratios(numerators: list[float], denominators: list[float], *, rounds:
     """Per-round ratios of medians: samples taken interleaved (a, b, a, b, …) are cut into `rounds`
     consecutive slices, and each slice's median of a is divided by its median of b."""
     size = len(numerators) // rounds
+    if len(numerators) != len(denominators) or size == 0 or size * rounds != len(numerators):
+        raise ValueError(f"{len(numerators)} and {len(denominators)} samples do not split into {rounds} rounds")
     ratios = []
     for start in range(0, size * rounds, size):
         a = statistics.median(numerators[start : start + size])

@@ -60,7 +60,7 @@ def database_config(url: str, *, conn_max_age: int) -> dict:
 
     if not url.startswith(("postgres://", "postgresql://", "sqlite://")):
         raise ImproperlyConfigured(
-            f"DATABASE_URL must start with postgres://, postgresql:// or sqlite:// (got {_redact_url(url)!r})."
+            f"DATABASE_URL must start with postgres://, postgresql:// or sqlite:// (got {redact_url(url)!r})."
         )
     try:
         config = dj_database_url.parse(url, conn_max_age=conn_max_age, conn_health_checks=True)
@@ -74,7 +74,7 @@ def database_config(url: str, *, conn_max_age: int) -> dict:
 def _url_with_scheme(name: str, value: str, schemes: tuple[str, ...]) -> str:
     if value and not value.startswith(schemes):
         shown = ", ".join(schemes[:-1]) + f" or {schemes[-1]}"
-        raise ImproperlyConfigured(f"{name} must be a {shown} URL (got {_redact_url(value)!r}).")
+        raise ImproperlyConfigured(f"{name} must be a {shown} URL (got {redact_url(value)!r}).")
     return value
 
 
@@ -87,14 +87,14 @@ def broker_url(name: str, value: str) -> str:
     return _url_with_scheme(name, value, ("redis://", "rediss://", "unix://", "amqp://", "amqps://"))
 
 
-def _redact_url(url: str) -> str:
+def redact_url(url: str) -> str:
     """Hide a password in a URL before it goes into an error message."""
     scheme, sep, rest = url.partition("://")
     if not sep or "@" not in rest:
         return url
     credentials, _, host = rest.rpartition("@")
-    user = credentials.split(":", 1)[0]
-    return f"{scheme}://{user}:***@{host}"
+    user, has_password, _ = credentials.partition(":")
+    return f"{scheme}://{user}{':***' if has_password else ''}@{host}"
 
 
 def is_fernet_key(value: str) -> bool:

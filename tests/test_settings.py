@@ -12,7 +12,7 @@ from django.core.cache import caches
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 
-from flowpilot.env import broker_url, database_config, env_bool, redis_url
+from flowpilot.env import broker_url, database_config, env_bool, redact_url, redis_url
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -110,3 +110,9 @@ def test_production_needs_a_secret_key():
     )
     assert result.returncode != 0
     assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+
+
+def test_a_url_shown_in_a_message_hides_only_a_password():
+    assert redact_url("postgres://app:s3cret@db:5432/fp") == "postgres://app:***@db:5432/fp"
+    assert redact_url("postgres://app@db:5432/fp") == "postgres://app@db:5432/fp"
+    assert redact_url("redis://127.0.0.1:6379/0") == "redis://127.0.0.1:6379/0"
