@@ -99,8 +99,10 @@ class Faults:
     methods}, `server_error` {count, status, methods}, `drop_connection` {count, after_apply, methods},
     `reject` {count, methods, message} (a 400 with ConnectWise's envelope, nothing applied);
     `methods` None means every method. A call takes at most one fault, checked in field order.
-    `slow` {method, route, seconds, after_apply, count} delays the matching calls (`count` None: every
-    one) before applying them, or with `after_apply` applies them at once and answers late.
+    `slow` {method, route, seconds, after_apply, apply_late, count} delays the matching calls (`count`
+    None: every one) before applying them, or with `after_apply` applies them at once and answers late.
+    With `apply_late` a call delayed before it is applied is applied even if its client hung up meanwhile
+    (a server that queued the work): the note a client timed out on turns up on the ticket later.
     """
 
     silent_status_rejection: bool = False
@@ -109,7 +111,7 @@ class Faults:
     drop_connection: dict | None = None
     reject: dict | None = None
     latency_ms: float = 0
-    slow: dict | None = None  # {method, route, seconds, after_apply, count}
+    slow: dict | None = None  # {method, route, seconds, after_apply, apply_late, count}
     transient_rate: float = 0
     seed: int | None = None
 
@@ -168,10 +170,11 @@ def pick_fault(faults: Faults, rng: random.Random, method: str) -> Fault | None:
     return None
 
 
-def delay_seconds(faults: Faults, method: str, route: str) -> tuple[float, float]:
-    """How long this API call waits before it is applied, and after, before it is answered. Call it under
-    the simulator's lock: it uses up one unit of a counted `slow`."""
-    before, after = faults.latency_ms / 1000, 0.0
+def delay_seconds(faults: Faults, method: str, route: str) -> tuple[float, float, bool]:
+    """How long this API call waits before it is applied, and after, before it is answered; and whether it
+    is applied even if its client hangs up first. Call it under the simulator's lock: it uses up one unit
+    of a counted `slow`."""
+    before, after, apply_late = faults.latency_ms / 1000, 0.0, False
     slow = faults.slow
     if slow and slow["method"] == method and slow["route"] in ("any", route) and slow["count"] != 0:
         if slow["count"] is not None:
@@ -180,7 +183,8 @@ def delay_seconds(faults: Faults, method: str, route: str) -> tuple[float, float
             after += slow["seconds"]
         else:
             before += slow["seconds"]
-    return before, after
+            apply_late = slow["apply_late"]
+    return before, after, apply_late
 
 
 def _take(fault: dict | None, method: str) -> bool:
@@ -232,15 +236,18 @@ def _counted(value, name: str, **options) -> dict | None:
 def _slow(value) -> dict | None:
     if value is None:
         return None
-    if not isinstance(value, dict) or set(value) - {"method", "route", "seconds", "after_apply", "count"}:
-        raise ValueError("slow must be an object {method, route, seconds, after_apply, count}")
+    if not isinstance(value, dict) or set(value) - {"method", "route", "seconds", "after_apply", "apply_late", "count"}:
+        raise ValueError("slow must be an object {method, route, seconds, after_apply, apply_late, count}")
     slow = {
         "method": value.get("method"),
         "route": value.get("route", "any"),
         "seconds": value.get("seconds"),
         "after_apply": _flag(value.get("after_apply", False), "slow.after_apply"),
+        "apply_late": _flag(value.get("apply_late", False), "slow.apply_late"),
         "count": value.get("count"),
     }
+    if slow["after_apply"] and slow["apply_late"]:
+        raise ValueError("slow.after_apply and slow.apply_late exclude each other")
     if slow["method"] not in METHODS:
         raise ValueError(f"slow.method must be one of {', '.join(METHODS)}")
     if slow["route"] not in ("ticket", "notes", "statuses", "any"):
@@ -480,9 +487,13 @@ class ConnectWiseSimulator:
             fault = pick_fault(self._faults, self._rng, request.method)
             if fault:
                 self._injected[fault.kind] = self._injected.get(fault.kind, 0) + 1
-            delay_before, delay_after = delay_seconds(self._faults, request.method, route)
-        if delay_before and not request.wait(delay_before):
+            delay_before, delay_after, apply_late = delay_seconds(self._faults, request.method, route)
+        started = time.monotonic()
+        client_gone = bool(delay_before) and not request.wait(delay_before)
+        if client_gone and not apply_late:
             return Reply(0, drop=True)  # the client gave up waiting: the call is dropped, never applied
+        if client_gone:  # applied anyway, once its delay has passed, for nobody to hear about
+            time.sleep(max(0.0, started + delay_before - time.monotonic()))
         if fault and not fault.after_apply:
             return fault_reply(fault)
         try:
@@ -495,8 +506,8 @@ class ConnectWiseSimulator:
                 reply = methods[request.method](self, request, *ids)
         except ApiError as error:
             reply = error.reply
-        if delay_after and not request.wait(delay_after):
-            return Reply(0, drop=True)  # applied already; the client stopped waiting for the late answer
+        if client_gone or (delay_after and not request.wait(delay_after)):
+            return Reply(0, drop=True)  # applied already; the client stopped waiting for the answer
         return fault_reply(fault) if fault else reply
 
     def _route(self, path: str):

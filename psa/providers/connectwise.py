@@ -172,6 +172,11 @@ def _send(
     """The one place ConnectWise is called: a timeout, no redirects, and errors mapped to `PsaError`s."""
     try:
         response = session.request(method, url, timeout=timeout, allow_redirects=False, **kwargs)
+    except requests.ReadTimeout as exc:
+        # The request went out and its answer never came: ConnectWise may still apply it. Waiting as long
+        # again before the retry looks (for a note: on the ticket) keeps a slow note from being posted twice.
+        read_timeout = timeout[1] if isinstance(timeout, tuple) else timeout
+        raise PsaTransientError("ConnectWise did not answer in time", retry_after=read_timeout) from exc
     except requests.Timeout as exc:  # before ConnectionError: a connect timeout is both
         raise PsaTransientError("ConnectWise did not answer in time") from exc
     except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:

@@ -452,6 +452,22 @@ def test_it_maps_network_failures_to_a_transient_error(cw, provider, failure, me
     assert caught.value.status_code is None
 
 
+@pytest.mark.parametrize(
+    ("failure", "retry_after"),
+    [(requests.ReadTimeout("read timed out"), 15), (requests.ConnectTimeout("connect timed out"), None)],
+    ids=["sent-but-unanswered", "never-connected"],
+)
+def test_a_request_left_unanswered_is_retried_no_sooner_than_one_more_read_timeout(cw, provider, failure, retry_after):
+    """ConnectWise may still apply a request whose answer timed out: a retry that looks too soon (for a
+    note, on the ticket) would miss it and post again. A request that never connected is retried as usual."""
+    cw.post(f"{TICKET_URL}/notes", body=failure)
+
+    with pytest.raises(PsaTransientError) as caught:
+        provider.post_note(1001, text="Fixed.", kind=NoteKind.RESOLUTION)
+
+    assert caught.value.retry_after == retry_after
+
+
 def test_it_never_follows_a_redirect(cw, provider):
     cw.get(TICKET_URL, status=302, headers={"Location": "https://evil.example.test/steal"})
     cw.get("https://evil.example.test/steal", json=TICKET_JSON)

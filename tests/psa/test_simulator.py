@@ -355,6 +355,27 @@ def test_it_slows_only_the_matching_route(api, sim):
     assert time.monotonic() - started >= 0.3
 
 
+@pytest.mark.parametrize(("apply_late", "notes_later"), [(False, 0), (True, 1)], ids=["dropped", "applied-late"])
+def test_a_slow_note_whose_client_gave_up_is_dropped_unless_applied_late(sim, apply_late, notes_later):
+    sim.set_faults(slow={"method": "POST", "route": "notes", "seconds": 0.5, "apply_late": apply_late})
+    with pytest.raises(requests.ReadTimeout):
+        requests.post(
+            f"{sim.url}/v4_6_release/apis/3.0/service/tickets/1001/notes",
+            json={"text": "Late", "internalAnalysisFlag": True},
+            headers={"Authorization": basic_auth(), "clientId": SIMULATOR_CLIENT_ID},
+            timeout=(2, 0.1),
+        )
+
+    assert sim.notes_for(1001) == []  # not yet, either way
+    time.sleep(0.8)
+    assert len(sim.notes_for(1001)) == notes_later
+
+
+def test_a_slow_call_cannot_both_answer_late_and_apply_late(sim):
+    with pytest.raises(ValueError, match="exclude each other"):
+        sim.set_faults(slow={"method": "POST", "route": "notes", "seconds": 1, "after_apply": True, "apply_late": True})
+
+
 def outcomes(api, calls=200):
     seen = []
     for _ in range(calls):

@@ -41,6 +41,8 @@ SLOW_NOTE = {"method": "POST", "route": "notes", "seconds": SLOWER_THAN_THE_WORK
         ({"latency_ms": 200}, 1, 1),
         ({"slow": {**SLOW_NOTE, "after_apply": True}}, 2, 1),
         ({"slow": {**SLOW_NOTE, "count": 1}}, 2, 2),
+        # The retry waits one more read timeout before it looks on the ticket, by when the note is there.
+        ({"slow": {**SLOW_NOTE, "count": 1, "apply_late": True}}, 2, 1),
     ],
     ids=[
         "429-with-retry-after",
@@ -53,6 +55,7 @@ SLOW_NOTE = {"method": "POST", "route": "notes", "seconds": SLOWER_THAN_THE_WORK
         "slow",
         "note-answered-after-the-read-timeout",
         "note-timed-out-before-it-was-applied",
+        "note-applied-after-the-client-gave-up",
     ],
 )
 def test_transient_faults_end_in_success_with_one_internal_note(
