@@ -6,10 +6,13 @@ from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from rest_framework.authtoken.models import Token
 
+from accounts.models import Membership
+from accounts.services import member_create
 from handoff.kinds import DraftKind
 from handoff.models import Draft
 from psa.models import PsaConnection
 from sessions.models import Session
+from tests.conftest import PASSWORD
 from tests.handoff.conftest import claude_stub, model_on  # noqa: F401 (fixtures, shared with the drafting tests)
 from tests.security.routes import web_objects
 
@@ -21,6 +24,14 @@ ACME_MARKERS = ("Outlook", "Modern auth", "Clear cached credentials", "Acme MSP"
 def offline_unless_stubbed(settings):
     """No request of this suite reaches the real Claude API: drafts are offline unless a test uses the stub."""
     settings.ANTHROPIC_API_KEY = ""
+
+
+@pytest.fixture(params=["admin", "engineer"])
+def outsider(request, account_b, charlie):
+    """A user of Globex (account B): charlie, its admin, or one of its engineers."""
+    if request.param == "admin":
+        return charlie
+    return member_create(account=account_b, username="dana", password=PASSWORD, role=Membership.Role.ENGINEER).user
 
 
 @pytest.fixture

@@ -21,7 +21,6 @@ from handoff.models import Draft, DraftEdit, Handoff
 from psa.models import PsaConnection
 from sessions.models import DiagnosticCheck, Fact, ScriptGeneration, ScriptTemplate, Session, SuggestedFix
 from tests.conftest import PASSWORD
-from tests.test_tenancy import VALID_BODIES as OBJECT_BODIES
 
 API, WEB, ADMIN = "api", "web", "admin"
 
@@ -153,7 +152,13 @@ WEB_BODIES = {
 }
 INJECTED_POST = {"markdown": "Injected text"}
 API_BODIES = {
-    **OBJECT_BODIES,  # the bodies tests/test_tenancy.py sends another account's objects
+    "api-session": {"title": "Hijacked"},
+    "api-facts": {"text": "Injected"},
+    "api-fact": {"text": "Injected"},
+    "api-checks": {"name": "ping", "result": "passed"},
+    "api-fixes": {"title": "Injected", "confidence_pct": 1},
+    "api-fix": {"outcome": "dismissed"},
+    "api-script-generations": {"template": "map-drive", "parameters": {"share": "s", "letter": "S", "password": "p"}},
     "api-token": {"username": "alice", "password": PASSWORD},
     "api-sessions": {"title": "Injected session"},
     "api-resolution-preview": {"force": True},
