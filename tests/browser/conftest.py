@@ -138,6 +138,13 @@ def open_workspace(page, session):
     expect(page.get_by_role("heading", name=session.title, level=1)).to_be_visible()
 
 
+def open_preview(page, button: str = "Preview resolve note"):
+    """Draft from the wrap-up (Preview resolve note, or Escalate instead); the Wrap up region, panel open."""
+    wrap_up = region(page, "Wrap up")
+    click_and_settle(page, wrap_up.get_by_role("button", name=button))
+    return wrap_up
+
+
 def mark_document(page):
     page.evaluate(f"{NO_RELOAD} = 'still here'")
 

@@ -6,7 +6,7 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from sessions import services
-from tests.browser.conftest import click_and_settle, open_workspace, region, settled, signed_in
+from tests.browser.conftest import click_and_settle, open_preview, open_workspace, region, settled, signed_in
 
 AXE = Axe()
 
@@ -41,8 +41,7 @@ def test_every_screen_of_the_resolve_flow_passes_an_axe_audit(
     expect(page.get_by_role("button", name="Generate script")).to_be_visible()
     assert_accessible(page, "script form")
 
-    wrap_up = region(page, "Wrap up")
-    click_and_settle(page, wrap_up.get_by_role("button", name="Preview resolve note"))
+    wrap_up = open_preview(page)
     expect(wrap_up.get_by_text("Customer-visible", exact=True)).to_be_visible()
     assert_accessible(page, "preview panel")
     click_and_settle(page, wrap_up.get_by_role("link", name="Edit"))
@@ -79,8 +78,7 @@ def test_form_errors_empty_states_and_a_local_escalation_pass_an_axe_audit(page,
     assert_accessible(page, "workspace with a refused form")
     assert not empty.facts.exists() and not empty.fixes.exists()
 
-    wrap_up = region(page, "Wrap up")
-    click_and_settle(page, wrap_up.get_by_role("button", name="Escalate instead"))
+    wrap_up = open_preview(page, "Escalate instead")
     expect(wrap_up.get_by_text("Nothing is posted anywhere", exact=False)).to_be_visible()
     assert_accessible(page, "local escalation preview")
     click_and_settle(page, wrap_up.get_by_role("button", name="Confirm & escalate locally"))

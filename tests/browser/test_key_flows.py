@@ -13,6 +13,7 @@ from tests.browser.conftest import (
     assert_same_document,
     click_and_settle,
     mark_document,
+    open_preview,
     open_workspace,
     region,
     settled,
@@ -166,9 +167,8 @@ def test_a_resolution_note_is_previewed_edited_kept_across_a_reload_and_posted_o
     signed_in(page, bob)
     open_workspace(page, session_a)
     expect(page.get_by_text("PSA: New on Help Desk")).to_be_visible()
-    wrap_up = region(page, "Wrap up")
 
-    click_and_settle(page, wrap_up.get_by_role("button", name="Preview resolve note"))
+    wrap_up = open_preview(page)
     expect(wrap_up.get_by_role("heading", name="Resolution note")).to_be_visible()
     expect(wrap_up.get_by_text("Customer-visible", exact=True)).to_be_visible()
     expect(wrap_up.get_by_role("article")).not_to_be_empty()
@@ -208,9 +208,8 @@ def test_a_session_without_a_ticket_escalates_locally_and_posts_nothing(page, sh
     signed_in(page, bob)
     open_workspace(page, local_session)
     expect(page.get_by_text("No linked ticket: this session resolves locally")).to_be_visible()
-    wrap_up = region(page, "Wrap up")
 
-    click_and_settle(page, wrap_up.get_by_role("button", name="Escalate instead"))
+    wrap_up = open_preview(page, "Escalate instead")
     expect(wrap_up.get_by_role("heading", name="Escalation package")).to_be_visible()
     expect(wrap_up.get_by_text(re.compile(r"escalates this session locally\. Nothing is posted"))).to_be_visible()
     shot("escalation-preview")
@@ -231,8 +230,7 @@ def test_a_silently_rejected_status_is_explained_and_retry_finishes_with_one_not
     simulator.set_faults(silent_status_rejection=True)
     signed_in(page, bob)
     open_workspace(page, session_a)
-    wrap_up = region(page, "Wrap up")
-    click_and_settle(page, wrap_up.get_by_role("button", name="Preview resolve note"))
+    wrap_up = open_preview(page)
     expect(wrap_up.get_by_text("Customer-visible", exact=True)).to_be_visible()
     click_and_settle(page, wrap_up.get_by_role("button", name="Confirm & post to #1001"))
 
@@ -296,8 +294,7 @@ def test_a_fact_added_after_the_preview_warns_the_draft_is_stale_and_regenerate_
     signed_in(page, bob)
     open_workspace(page, local_session)
     mark_document(page)
-    wrap_up = region(page, "Wrap up")
-    click_and_settle(page, wrap_up.get_by_role("button", name="Preview resolve note"))
+    wrap_up = open_preview(page)
     expect(wrap_up.get_by_text("Nothing is posted anywhere", exact=False)).to_be_visible()
     expect(wrap_up.get_by_text("The session changed since this draft")).to_have_count(0)
 

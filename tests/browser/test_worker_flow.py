@@ -5,7 +5,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import click_and_settle, open_workspace, region, signed_in
+from tests.browser.conftest import open_preview, open_workspace, region, signed_in
 
 SLOW_PSA_MS = 700  # each of the three round trips (note, status, re-read): long enough to watch the progress
 
@@ -16,8 +16,7 @@ def test_a_post_run_by_the_worker_shows_progress_then_the_verified_status(
     simulator.set_faults(latency_ms=SLOW_PSA_MS)
     signed_in(page, bob)
     open_workspace(page, session_a)
-    wrap_up = region(page, "Wrap up")
-    click_and_settle(page, wrap_up.get_by_role("button", name="Preview resolve note"))  # drafted by the worker too
+    wrap_up = open_preview(page)  # drafted by the worker too
     expect(wrap_up.get_by_text("Customer-visible", exact=True)).to_be_visible()
 
     wrap_up.get_by_role("button", name="Confirm & post to #1001").click()

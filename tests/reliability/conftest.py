@@ -165,10 +165,15 @@ def wait_until_finished(client, handoff_id, *, timeout: float = 60) -> dict:
     return wait_for(lambda: finished(client, handoff_id), timeout=timeout, what="the handoff to finish")
 
 
-def post_and_wait(client, session, kind: str = "resolution", markdown: str | None = None) -> dict:
+def queue(client, session, kind: str = "resolution", markdown: str | None = None) -> dict:
+    """Confirm & post, which must be accepted (202); the queued handoff."""
     queued = post(client, session, kind, markdown)
     assert queued.status_code == 202, queued.json()
-    return wait_until_finished(client, queued.json()["id"])
+    return queued.json()
+
+
+def post_and_wait(client, session, kind: str = "resolution", markdown: str | None = None) -> dict:
+    return wait_until_finished(client, queue(client, session, kind, markdown)["id"])
 
 
 def retry_and_wait(client, handoff_id) -> dict:

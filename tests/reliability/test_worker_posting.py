@@ -12,7 +12,7 @@ from django.urls import reverse
 from handoff.models import Handoff
 from sessions.models import Session
 from tests.conftest import RESOLVED_STATUS_ID, post_all_at_once, wait_for
-from tests.reliability.conftest import RESOLUTION_TEXT, post, wait_until_finished
+from tests.reliability.conftest import RESOLUTION_TEXT, queue, wait_until_finished
 
 THREADS = 20
 STILL_WAITING_SECONDS = 30  # a slow call that is still unanswered when the worker is killed
@@ -24,14 +24,8 @@ def worker_env():
     return {"FLOWPILOT_PSA_READ_TIMEOUT_SECONDS": str(STILL_WAITING_SECONDS * 2)}
 
 
-def queue_resolution(client, session) -> dict:
-    response = post(client, session)
-    assert response.status_code == 202, response.json()
-    return response.json()
-
-
 def test_a_worker_posts_and_verifies_the_status(celery_worker, bob_api, session_a, psa_connected, simulator):
-    queued = queue_resolution(bob_api, session_a)
+    queued = queue(bob_api, session_a)
 
     handoff = wait_until_finished(bob_api, queued["id"])
 
@@ -46,7 +40,7 @@ def test_the_worker_retries_a_rate_limit_after_retry_after(celery_worker, bob_ap
     simulator.set_faults(rate_limit={"count": 2, "retry_after": 1, "methods": ["POST"]})
     started = time.monotonic()
 
-    queued = queue_resolution(bob_api, session_a)
+    queued = queue(bob_api, session_a)
     handoff = wait_until_finished(bob_api, queued["id"])
 
     assert handoff["state"] == "succeeded", handoff["error"]
@@ -65,7 +59,7 @@ def test_a_worker_killed_between_the_note_and_the_status_change_posts_no_second_
     celery_worker, bob_api, session_a, psa_connected, simulator
 ):
     simulator.set_faults(slow={"method": "PATCH", "route": "ticket", "seconds": STILL_WAITING_SECONDS})
-    queued = queue_resolution(bob_api, session_a)
+    queued = queue(bob_api, session_a)
     wait_for(lambda: Handoff.objects.get(pk=queued["id"]).note_id, timeout=30, what="the note to be recorded")
     wait_for(lambda: simulator.state()["requests"].get("PATCH ticket"), timeout=10, what="the status change")
 
@@ -88,7 +82,7 @@ def test_a_worker_killed_while_connectwise_is_slow_to_take_the_note_leaves_one_n
 ):
     slow_note = {"method": "POST", "route": "notes", "seconds": STILL_WAITING_SECONDS}
     simulator.set_faults(slow={**slow_note, "after_apply": applied_before_the_kill})
-    queued = queue_resolution(bob_api, session_a)
+    queued = queue(bob_api, session_a)
     wait_for(lambda: simulator.state()["requests"].get("POST notes"), timeout=30, what="the note to be sent")
     notes_at_the_kill = len(simulator.notes_for(1001))
 
