@@ -14,14 +14,16 @@ $(STAMP): requirements.txt
 install: $(STAMP)
 
 ## make run: the whole embedded stack in one command. The app on its defaults (SQLite, local-memory cache,
-## offline drafting) at http://127.0.0.1:8000, the ConnectWise simulator on 127.0.0.1:8765 holding the demo
-## tickets, and tasks run inline (eager Celery), or by a Celery worker when REDIS_URL / CELERY_BROKER_URL is set.
+## offline drafting) at http://127.0.0.1:8000, the ConnectWise, Autotask and HaloPSA simulators on 127.0.0.1:8765,
+## 8767 and 8768 holding the demo tickets, and tasks run inline (eager Celery), or by a Celery worker when REDIS_URL / CELERY_BROKER_URL is set.
 run: export FLOWPILOT_PSA_ALLOW_PRIVATE_HOSTS = 1
 run: $(STAMP)
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py seed_demo
 	@pids=""; trap 'kill $$pids 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py cw_simulator --port 8765 & pids="$$pids $$!"; \
+	$(PY) manage.py autotask_simulator --port 8767 & pids="$$pids $$!"; \
+	$(PY) manage.py halo_simulator --port 8768 & pids="$$pids $$!"; \
 	broker="$${CELERY_BROKER_URL:-$$REDIS_URL}"; \
 	if [ -n "$$broker" ]; then \
 	  $(VENV)/bin/celery -A flowpilot worker --concurrency 2 --loglevel WARNING & pids="$$pids $$!"; \
@@ -35,14 +37,16 @@ run: $(STAMP)
 	echo ""; \
 	echo "  FlowPilot is running:  http://127.0.0.1:8000/"; \
 	echo "  Sign in as:            demo / flowpilot-demo   (account admin: demo-admin / flowpilot-demo)"; \
-	echo "  ConnectWise simulator: http://127.0.0.1:8765/ (tickets 48213, 48227, 48230, 48241)"; \
+	echo "                         demo-autotask, demo-halo / flowpilot-demo: the Autotask and HaloPSA demo accounts"; \
+	echo "  ConnectWise simulator: http://127.0.0.1:8765/ (demo tickets 48213, 48227, 48230, 48241; test tickets 1001-1010)"; \
+	echo "  Autotask simulator:    http://127.0.0.1:8767/   HaloPSA simulator: http://127.0.0.1:8768/"; \
 	echo "  Tasks:                 $$tasks"; \
 	echo "  Drafting:              $${ANTHROPIC_API_KEY:+Claude}$${ANTHROPIC_API_KEY:-offline (set ANTHROPIC_API_KEY to draft with Claude)}"; \
 	echo "  Ctrl-C stops everything."; \
 	echo ""; \
 	wait
 
-## make test: lint, then the whole suite (on PostgreSQL and Redis when DATABASE_URL / REDIS_URL are set)
+## make test: lint (ruff, and lint-imports for the apps' layers), then the whole suite (on PostgreSQL and Redis when DATABASE_URL / REDIS_URL are set)
 test: $(STAMP) lint
 	$(PY) -m pytest -n 2 --dist loadfile -q -rs
 
@@ -54,6 +58,7 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles

@@ -1,21 +1,18 @@
 """Django admin for tenants. `AccountScopedAdmin` keeps an account admin inside their own account:
 other accounts' rows are never listed and their ids answer 404. Superusers see everything."""
 
-import typing
-
-from anthropic.types import ModelParam
-from django import forms
-from django.conf import settings
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.http import Http404
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.authtoken.models import TokenProxy
 
-from accounts import services
-from accounts.models import Account, AccountSettings, Membership
+from accounts.auth_forms import AdminSignInForm
+from accounts.models import Account, AuditEvent, Membership
 from accounts.selectors import account_for, is_account_admin
-from psa.services import board_statuses, connection_for
 
 
 def may_administer(request) -> bool:
@@ -70,6 +67,19 @@ class AccountScopedAdmin(AccountScopedPermissions, admin.ModelAdmin):
         super().save_model(request, obj, form, change)
 
 
+class ReadOnlyAuditAdmin(AccountScopedAdmin):
+    """A record nobody edits (drafts, handoffs, model calls): listed and read, scoped to the account."""
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class ReadOnlyInline(AccountScopedPermissions, admin.TabularInline):
     extra = 0
     can_delete = False
@@ -107,7 +117,30 @@ def superuser_only_objects(*models) -> None:
         admin.site.register(model, type(model_admin.__name__, (SuperuserOnlyObjects, model_admin), {}))
 
 
-superuser_only_objects(get_user_model(), Group, TokenProxy)
+superuser_only_objects(get_user_model(), Group, TokenProxy, AccessAttempt, AccessLog, AccessFailureLog)
+
+
+class SecondFactorAdmin(SuperuserOnlyObjects, admin.ModelAdmin):
+    """A member's authenticator app or recovery codes (django-otp), for superusers only: deleting it resets a lost
+    second factor. Nothing here shows a secret or a code (django-otp's own admin would: a QR code page)."""
+
+    list_display = ["user", "name", "confirmed", "last_used_at"]
+    search_fields = ["user__username"]
+    fields = readonly_fields = ["user", "name", "confirmed", "created_at", "last_used_at"]
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+for _device in (TOTPDevice, StaticDevice):
+    admin.site.unregister(_device)
+    admin.site.register(_device, SecondFactorAdmin)
+
+# Django admin's sign-in: throttled by django-axes like every sign-in, and never a way around the second factor.
+admin.site.login_form = AdminSignInForm
 
 
 @admin.register(Account)
@@ -137,80 +170,12 @@ class MembershipAdmin(AccountScopedAdmin):
         return request.user.is_superuser
 
 
-def status_id_field(outcome: str) -> forms.IntegerField:
-    return forms.IntegerField(
-        label=f"ConnectWise status when {outcome}",
-        required=False,
-        min_value=1,
-        max_value=services.MAX_STATUS_ID,
-        help_text=f"The status id a ticket moves to when {outcome}. Leave empty to post without a status change.",
-    )
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAuditAdmin):
+    """The account's audit trail: read, never added to, changed or deleted (the model refuses it too)."""
 
-
-def model_field(action: str) -> forms.ChoiceField:
-    default = settings.FLOWPILOT_DRAFT_MODELS[action]
-    return forms.ChoiceField(
-        label=f"Model for the {action.replace('_', ' ')}",
-        required=False,
-        choices=[("", f"Deployment default ({default})"), *((model, model) for model in known_models())],
-    )
-
-
-def known_models() -> list[str]:
-    """The Claude model ids the pinned SDK knows."""
-    return list(typing.get_args(typing.get_args(ModelParam)[0]))
-
-
-class AccountSettingsForm(forms.ModelForm):
-    cw_resolved_status_id = status_id_field("resolved")
-    cw_escalated_status_id = status_id_field("escalated")
-    resolution_note_model = model_field("resolution_note")
-    escalation_package_model = model_field("escalation_package")
-
-    class Meta:
-        model = AccountSettings
-        fields = []
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.offer_live_statuses()
-        for key in self.preference_keys():
-            self.fields[key].initial = self.instance.preferences.get(key)
-
-    def offer_live_statuses(self) -> None:
-        """The board's active statuses as choices when the PSA answers; a typed id otherwise."""
-        statuses = board_statuses(connection_for(self.instance.account)) if self.instance.pk else None
-        if statuses is None:
-            for key in AccountSettings.STATUS_KEYS:
-                self.fields[key].help_text += " (The PSA's statuses could not be read: type the id.)"
-            return
-        for key in AccountSettings.STATUS_KEYS:
-            choices = [("", "— leave the ticket's status unchanged —")]
-            choices += [(status.id, f"{status.name} (id {status.id})") for status in statuses]
-            current = self.instance.preferences.get(key)
-            if current and current not in {status.id for status in statuses}:
-                choices.append((current, f"Status id {current} (not an active status of the board)"))
-            old = self.fields[key]
-            self.fields[key] = forms.TypedChoiceField(
-                label=old.label, required=False, choices=choices, coerce=int, empty_value=None, help_text=old.help_text
-            )
-
-    @staticmethod
-    def preference_keys() -> list[str]:
-        return [*AccountSettings.STATUS_KEYS, *AccountSettings.MODEL_KEYS.values()]
-
-
-@admin.register(AccountSettings)
-class AccountSettingsAdmin(AccountScopedAdmin):
-    form = AccountSettingsForm
-    list_display = ["account", "cw_resolved_status_id", "cw_escalated_status_id", "updated_at"]
-
-    def has_add_permission(self, request, *args):
-        return False  # created with the account
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def save_model(self, request, obj, form, change):
-        changes = {key: form.cleaned_data.get(key) for key in form.preference_keys()}
-        services.account_settings_update(account=obj.account, changes=changes)
+    list_display = ["created_at", "actor_username", "action", "target"]
+    list_filter = ["action"]
+    search_fields = ["actor_username", "target", "action"]
+    fields = ["created_at", "actor_username", "action", "target", "details"]
+    readonly_fields = fields

@@ -1,5 +1,5 @@
 """What the benchmark runs on: PostgreSQL and Redis, which must already be up, and the processes it
-starts itself on free loopback ports (gunicorn, a Celery worker, the ConnectWise simulator)."""
+starts itself on free loopback ports (gunicorn, a Celery worker, the PSA simulators)."""
 
 import os
 import secrets
@@ -26,6 +26,11 @@ HOW_TO_START = {
     "PostgreSQL": "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start",
     "Redis": 'redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no',
 }
+
+
+# How long a process may take to answer its first request: gunicorn's workers all import Django at once, which on
+# a busy two-core machine has taken more than 30 s.
+BOOT_SECONDS = 90
 
 
 class ServiceMissing(Exception):
@@ -112,16 +117,20 @@ class Process:
         self._log = self.log_path.open("wb")
         self.popen = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)
 
-    def wait_http(self, url: str, timeout: float = 30) -> None:
+    def wait_http(self, url: str, timeout: float = BOOT_SECONDS) -> None:
+        """Wait until something answers at `url`; a process that never does is stopped (the caller never gets
+        it to stop) before the error is raised."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.popen.poll() is not None:
+                self.stop()
                 raise RuntimeError(f"{self.name} exited with {self.popen.returncode}; see {self.log_path}")
             try:
                 requests.get(url, timeout=5)
                 return
             except (requests.ConnectionError, requests.Timeout):
                 time.sleep(0.1)
+        self.stop()
         raise RuntimeError(f"{self.name} did not answer at {url} within {timeout:.0f} s; see {self.log_path}")
 
     def stop(self) -> None:
@@ -155,7 +164,10 @@ def celery_worker(env: dict, log_dir: Path, *, concurrency: int) -> Process:
     return Process("celery", command, env, log_dir)
 
 
-def simulator(env: dict, log_dir: Path, *, port: int) -> Process:
-    process = Process("cw-simulator", [sys.executable, "manage.py", "cw_simulator", "--port", str(port)], env, log_dir)
+def simulator(env: dict, log_dir: Path, *, command: str, port: int) -> Process:
+    """A PSA simulator served by its manage.py command (`cw_simulator`, `autotask_simulator`, `halo_simulator`)."""
+    # The simulators are development tools: their commands exist only where devtools is installed.
+    arguments = [sys.executable, "manage.py", command, "--port", str(port)]
+    process = Process(command.replace("_", "-"), arguments, {**env, "FLOWPILOT_DEVTOOLS": "1"}, log_dir)
     process.wait_http(f"http://127.0.0.1:{port}/__simulator/state")
     return process

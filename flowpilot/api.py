@@ -3,15 +3,17 @@
 import json
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import JsonResponse
+from django.http import JsonResponse, StreamingHttpResponse
 from django.views import defaults
-from rest_framework import parsers, status
+from rest_framework import parsers, renderers, status
 from rest_framework.exceptions import ParseError
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from flowpilot.errors import DomainError, InvalidInput
+from flowpilot.channel import as_sse
+from flowpilot.errors import DomainError
 
 
 class JSONParser(parsers.JSONParser):
@@ -25,6 +27,29 @@ class JSONParser(parsers.JSONParser):
         except UnicodeEncodeError:
             raise ParseError("JSON parse error - an unpaired surrogate escape (\\ud800-\\udfff) is not text.") from None
         return data
+
+
+class EventStreamRenderer(renderers.BaseRenderer):
+    """Lets a client ask for `text/event-stream`; a refusal before the stream (a 404, say) is one error event."""
+
+    media_type = "text/event-stream"
+    format = "event-stream"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        detail = data.get("detail", "") if isinstance(data, dict) else str(data)
+        code = data.get("code", "error") if isinstance(data, dict) else "error"
+        return as_sse("error", {"code": code, "detail": str(detail)})
+
+
+EVENT_STREAM_RENDERERS = [EventStreamRenderer, JSONRenderer]
+
+
+def event_stream(events) -> StreamingHttpResponse:
+    """A `text/event-stream` answer of the `events` generator, never buffered on its way."""
+    response = StreamingHttpResponse(events, content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"  # a proxy in front (nginx) must pass each event on at once
+    return response
 
 
 class Pagination(PageNumberPagination):
@@ -43,10 +68,7 @@ class Pagination(PageNumberPagination):
 def exception_handler(exc, context):
     """DRF's handler, plus domain errors as `{"detail", "code"}` (with field errors for bad input)."""
     if isinstance(exc, DomainError):
-        body = {"detail": exc.message, "code": exc.code}
-        if isinstance(exc, InvalidInput) and exc.errors:
-            body["errors"] = exc.errors
-        return Response(body, status=exc.status)
+        return Response(exc.body(), status=exc.status)
     if isinstance(exc, DjangoValidationError):
         errors = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         return Response(

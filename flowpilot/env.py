@@ -4,6 +4,7 @@ import binascii
 import os
 from base64 import urlsafe_b64decode
 
+import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -56,8 +57,6 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 def database_config(url: str, *, conn_max_age: int) -> dict:
     """Parse DATABASE_URL; only PostgreSQL and SQLite are supported."""
-    import dj_database_url
-
     if not url.startswith(("postgres://", "postgresql://", "sqlite://")):
         raise ImproperlyConfigured(
             f"DATABASE_URL must start with postgres://, postgresql:// or sqlite:// (got {redact_url(url)!r})."
@@ -102,3 +101,18 @@ def is_fernet_key(value: str) -> bool:
         return len(urlsafe_b64decode(value.encode())) == 32
     except (binascii.Error, ValueError):
         return False
+
+
+def env_proxy_ssl_header(name: str, default: str) -> tuple[str, str] | None:
+    """Django's SECURE_PROXY_SSL_HEADER from "Header-Name: value" (`X-Forwarded-Proto: https`); empty → None,
+    for a site reached without a proxy, where no client may claim HTTPS with a header of its own."""
+    raw = os.environ.get(name, default).strip()
+    if not raw:
+        return None
+    header, sep, value = raw.partition(":")
+    header, value = header.strip(), value.strip()
+    if not sep or not header or not value or not all(char.isalnum() or char == "-" for char in header):
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} must read 'Header-Name: value' (X-Forwarded-Proto: https), or be empty."
+        )
+    return "HTTP_" + header.upper().replace("-", "_"), value

@@ -14,6 +14,13 @@ class DomainError(Exception):
             self.code = code
         self.field = field
 
+    # Where the page can point the engineer to sort it out: (link text, URL), or None.
+    link: tuple[str, str] | None = None
+
+    def body(self) -> dict:
+        """The API's answer: `{"detail", "code"}`, plus what a subclass adds."""
+        return {"detail": self.message, "code": self.code}
+
 
 class InvalidInput(DomainError):
     """Input a service cannot accept; `field` names what was wrong."""
@@ -24,6 +31,9 @@ class InvalidInput(DomainError):
     def __init__(self, message: str, *, field: str | None = None, code: str | None = None, errors: dict | None = None):
         super().__init__(message, code=code, field=field)
         self.errors = errors or ({field: [message]} if field else {})
+
+    def body(self) -> dict:
+        return {**super().body(), "errors": self.errors} if self.errors else super().body()
 
 
 class ServiceUnavailable(DomainError):

@@ -17,9 +17,10 @@ class InvalidInputSerializer(ErrorSerializer):
 
 
 # A serializer's own refusal names the fields: {"title": ["This field is required."]}, nested for nested input.
+# (`items: {}` says any item: a generated client cannot read an array whose items are not described.)
 FIELD_ERRORS = {
     "type": "object",
-    "additionalProperties": {"oneOf": [{"type": "array"}, {"type": "object"}]},
+    "additionalProperties": {"oneOf": [{"type": "array", "items": {}}, {"type": "object"}]},
 }
 
 PAGINATION_PARAMETERS = {"page", "page_size"}

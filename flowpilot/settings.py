@@ -5,8 +5,10 @@ Nothing set → SQLite, a local-memory cache and eager Celery tasks (see README.
 
 import base64
 import hashlib
+from datetime import timedelta
 from pathlib import Path
 
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from flowpilot.env import (
@@ -16,6 +18,7 @@ from flowpilot.env import (
     env_float,
     env_int,
     env_list,
+    env_proxy_ssl_header,
     env_str,
     is_fernet_key,
     redis_url,
@@ -59,21 +62,42 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "template_partials",
+    # Signing in (see "Signing in" below): failed sign-ins throttled, TOTP with recovery codes. Before `accounts`,
+    # whose admin module re-registers their admins as superuser-only.
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    # FlowPilot's apps, from the ground up (docs/architecture.md): each imports only those below it.
     "accounts",
-    "sessions.apps.AiSessionsConfig",
     "psa",
+    "llm",
+    "sessions.apps.AiSessionsConfig",
+    "assistant",
+    "drafting",
     "handoff",
+    "web",
 ]
+# The PSA simulators, the Claude stub and the demo data, with their commands: development, `make run` and the
+# tests have them; production (DEBUG off) does not, unless FLOWPILOT_DEVTOOLS=1 asks (the bench's simulator).
+FLOWPILOT_DEVTOOLS = env_bool("FLOWPILOT_DEVTOOLS", default=DEBUG)
+if FLOWPILOT_DEVTOOLS:
+    INSTALLED_APPS.append("devtools")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",  # security headers: see "Security headers" below
+    "flowpilot.security_headers.permissions_policy",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): signed in with the second factor
+    "accounts.auth_middleware.mfa_enforced",  # a session the second factor must verify (or set up) does that first
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks: turns a locked-out sign-in into the lockout answer
 ]
 
 ROOT_URLCONF = "flowpilot.urls"
@@ -83,7 +107,8 @@ WSGI_APPLICATION = "flowpilot.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        # The pages' templates come first: their registration/ pages override django.contrib.admin's.
+        "DIRS": [BASE_DIR / "web" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -136,28 +161,105 @@ FLOWPILOT_POST_RETRY_BASE_SECONDS = env_float("FLOWPILOT_POST_RETRY_BASE_SECONDS
 # How long a PSA call waits for its answer once connected. A call that outlasts it may still have been
 # applied: a retry looks on the ticket before posting a note again.
 FLOWPILOT_PSA_READ_TIMEOUT_SECONDS = env_float("FLOWPILOT_PSA_READ_TIMEOUT_SECONDS", 15.0)
+# The ConnectWise API version every call pins in its Accept header, so a release cannot change the shapes we read.
+FLOWPILOT_CW_API_VERSION = env_str("FLOWPILOT_CW_API_VERSION", "2025.1")
 
-# Drafting with Claude (handoff app). No ANTHROPIC_API_KEY → the offline drafter. ANTHROPIC_BASE_URL is the
-# SDK's own variable (a local stub in tests). Models per action: the newest Sonnet the pinned SDK knows.
+# Drafting with Claude (drafting app, through llm). No ANTHROPIC_API_KEY → the offline drafter. ANTHROPIC_BASE_URL
+# is the SDK's own variable (a local stub in tests). Models per action: the newest Sonnet the pinned SDK knows.
 ANTHROPIC_API_KEY = env_str("ANTHROPIC_API_KEY")
 ANTHROPIC_BASE_URL = env_str("ANTHROPIC_BASE_URL")
 FLOWPILOT_DRAFT_MODELS = {
     "resolution_note": env_str("FLOWPILOT_MODEL_RESOLUTION_NOTE", "claude-sonnet-5-5"),
     "escalation_package": env_str("FLOWPILOT_MODEL_ESCALATION_PACKAGE", "claude-sonnet-5-5"),
+    # The assistant (assistant app): its replies, and "Promote to fact" on a small fast model.
+    "assistant_chat": env_str("FLOWPILOT_MODEL_ASSISTANT_CHAT", "claude-sonnet-5-5"),
+    "fact_synthesis": env_str("FLOWPILOT_MODEL_FACT_SYNTHESIS", "claude-haiku-5-5"),
 }
+# Thinking per action. Sonnet 5.x thinks adaptively when a request does not say, and thinking counts against
+# max_tokens; a draft restates what the session recorded, so both actions turn it off. `disabled`, `adaptive`
+# (the model decides), or an effort level `low` … `max` (adaptive thinking at that effort).
+DRAFT_THINKING_CHOICES = ("disabled", "adaptive", "low", "medium", "high", "xhigh", "max")
+FLOWPILOT_DRAFT_THINKING = {
+    "resolution_note": env_str("FLOWPILOT_THINKING_RESOLUTION_NOTE", "disabled"),
+    "escalation_package": env_str("FLOWPILOT_THINKING_ESCALATION_PACKAGE", "disabled"),
+    # The engineer waits for the first word: the assistant answers without thinking first unless told to.
+    "assistant_chat": env_str("FLOWPILOT_THINKING_ASSISTANT_CHAT", "disabled"),
+    "fact_synthesis": env_str("FLOWPILOT_THINKING_FACT_SYNTHESIS", "disabled"),
+}
+for _action, _thinking in FLOWPILOT_DRAFT_THINKING.items():
+    if _thinking not in DRAFT_THINKING_CHOICES:
+        raise ImproperlyConfigured(
+            f"FLOWPILOT_THINKING_{_action.upper()}={_thinking!r} is not one of {', '.join(DRAFT_THINKING_CHOICES)}."
+        )
+# One attempt waits at most the timeout; 429/529/5xx and dropped connections are tried again up to MAX_RETRIES
+# times (never sooner than retry-after), and the whole draft — retries, a format correction, a re-ask — stays
+# within the budget: a wait longer than what is left of it is not waited out, the offline drafter takes over.
 FLOWPILOT_DRAFT_TIMEOUT_SECONDS = env_float("FLOWPILOT_DRAFT_TIMEOUT_SECONDS", 30.0)
 FLOWPILOT_DRAFT_MAX_RETRIES = env_int("FLOWPILOT_DRAFT_MAX_RETRIES", 2)
+FLOWPILOT_DRAFT_BUDGET_SECONDS = env_float("FLOWPILOT_DRAFT_BUDGET_SECONDS", 45.0)
+# An answer cut off at max_tokens is never a draft: it is asked for once more with the roomier limit.
 FLOWPILOT_DRAFT_MAX_TOKENS = env_int("FLOWPILOT_DRAFT_MAX_TOKENS", 2000)
+FLOWPILOT_DRAFT_MAX_TOKENS_RETRY = env_int("FLOWPILOT_DRAFT_MAX_TOKENS_RETRY", 4000)
+if FLOWPILOT_DRAFT_MAX_TOKENS_RETRY <= FLOWPILOT_DRAFT_MAX_TOKENS:
+    raise ImproperlyConfigured("FLOWPILOT_DRAFT_MAX_TOKENS_RETRY must be larger than FLOWPILOT_DRAFT_MAX_TOKENS.")
+# The assistant: how long an engineer's message may be (a pasted log fits), how long a reply may run, how long
+# one read of its stream may wait. Background work (its replies, drafts prepared ahead) without a broker runs in
+# a "thread" of the web process (the embedded default: beside the request, so the page streams) or "inline"
+# (inside the request; tests).
+FLOWPILOT_ASSISTANT_MAX_MESSAGE_CHARS = env_int("FLOWPILOT_ASSISTANT_MAX_MESSAGE_CHARS", 20000)
+FLOWPILOT_ASSISTANT_MAX_TOKENS = env_int("FLOWPILOT_ASSISTANT_MAX_TOKENS", 2000)
+FLOWPILOT_ASSISTANT_BUDGET_SECONDS = env_float("FLOWPILOT_ASSISTANT_BUDGET_SECONDS", 120.0)
+FLOWPILOT_ASSISTANT_READ_TIMEOUT_SECONDS = env_float("FLOWPILOT_ASSISTANT_READ_TIMEOUT_SECONDS", 60.0)
+FLOWPILOT_BACKGROUND_IN = env_str("FLOWPILOT_BACKGROUND_IN", "thread")
+if FLOWPILOT_BACKGROUND_IN not in ("thread", "inline"):
+    raise ImproperlyConfigured("FLOWPILOT_BACKGROUND_IN must be thread or inline.")
+# Drafts prepared before the click (drafting.preparation): this long after the last write that makes a state likely
+# final, so a burst of edits prepares once.
+FLOWPILOT_PREPARE_DELAY_SECONDS = env_float("FLOWPILOT_PREPARE_DELAY_SECONDS", 3.0)
+FLOWPILOT_PREPARE_DRAFTS = env_bool("FLOWPILOT_PREPARE_DRAFTS", default=True)  # the deployment's switch; accounts too
+# How often a post's card in the page asks for its status: the fallback when the handoff's pushed end does not come.
+FLOWPILOT_HANDOFF_POLL_SECONDS = env_int("FLOWPILOT_HANDOFF_POLL_SECONDS", 1)
 # How long a preview request waits for a draft another request is generating before answering 202.
 FLOWPILOT_PREVIEW_WAIT_SECONDS = env_float("FLOWPILOT_PREVIEW_WAIT_SECONDS", 3.0)
 
 AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Signing in (DESIGN §2). django-axes counts failed sign-ins (the sign-in page, Django admin's, the token endpoint)
+# in the database and refuses a locked-out attempt before any password is checked. Bars, within the cool-off
+# since the last failure: AXES_FAILURE_LIMIT failures per username (from anywhere) and per username + address;
+# FLOWPILOT_SIGNIN_ADDRESS_FAILURE_LIMIT, far higher, per address alone, because a whole MSP office signs in
+# from one address: one engineer's typos never lock a colleague out (accounts.auth_lockout.SignInAttempts).
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_HANDLER = "accounts.auth_lockout.SignInAttempts"
+AXES_LOCKOUT_PARAMETERS = ["username", ["username", "ip_address"]]
+AXES_FAILURE_LIMIT = env_int("FLOWPILOT_SIGNIN_FAILURE_LIMIT", 5)
+FLOWPILOT_SIGNIN_ADDRESS_FAILURE_LIMIT = env_int("FLOWPILOT_SIGNIN_ADDRESS_FAILURE_LIMIT", 50)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("FLOWPILOT_SIGNIN_LOCKOUT_MINUTES", 15))
+# Attempts while locked out are refused without being counted, so the wait shown is the wait there is; a
+# successful sign-in clears the user's own failures.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.auth_lockout.lockout_response"  # the sign-in page (or JSON) with the wait
+# The client's address: REMOTE_ADDR, unless a proxy in front of FlowPilot sets a header naming it (e.g.
+# X-Forwarded-For, whose right-most entry is the one that proxy added); a header nothing trusted sets is ignored.
+FLOWPILOT_CLIENT_IP_HEADER = env_str("FLOWPILOT_CLIENT_IP_HEADER")
+AXES_CLIENT_IP_CALLABLE = "accounts.auth_lockout.client_ip"
+# MFA (django-otp): TOTP apps and single-use recovery codes. A wrong code makes the next wait twice as long
+# (factor x 2^(failures-1) seconds) on each device; nothing here is ever shown again after enrolment.
+OTP_TOTP_ISSUER = "FlowPilot"
+OTP_TOTP_THROTTLE_FACTOR = env_int("FLOWPILOT_OTP_THROTTLE_FACTOR", 2)
+OTP_STATIC_THROTTLE_FACTOR = env_int("FLOWPILOT_OTP_THROTTLE_FACTOR", 2)
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+FLOWPILOT_RECOVERY_CODES = 10
+FLOWPILOT_MFA_SIGN_IN_SECONDS = 300  # how long the code step waits after a right password
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -184,6 +286,11 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["flowpilot.api.JSONParser"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # POST /api/auth/token/ (accounts.auth_lockout): every request, right or wrong, per address and per username.
+    "DEFAULT_THROTTLE_RATES": {
+        "sign_in_address": env_str("FLOWPILOT_TOKEN_RATE_PER_ADDRESS", "60/min"),
+        "sign_in_username": env_str("FLOWPILOT_TOKEN_RATE_PER_USERNAME", "10/min"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "FlowPilot API",
@@ -196,6 +303,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Choice sets that share a field name get names of their own, not a numbered collision.
+    "ENUM_NAME_OVERRIDES": {
+        "MemberRoleEnum": "accounts.models.Membership.Role",
+        "MessageRoleEnum": "assistant.models.Message.Role",
+    },
 }
 
 LOGGING = {
@@ -205,6 +317,56 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": "INFO" if DEBUG else "WARNING"},
 }
 
+# Security headers. Production (DEBUG off) is HTTPS only unless the environment says otherwise: plain HTTP is
+# redirected, HSTS asks browsers for HTTPS for a year (subdomains and preload included), cookies travel only
+# over HTTPS; `manage.py check --deploy` passes clean. Development (DEBUG on) turns each of them off.
+_HTTPS_ONLY = not DEBUG
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=_HTTPS_ONLY)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if _HTTPS_ONLY else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=_HTTPS_ONLY)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=_HTTPS_ONLY)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=_HTTPS_ONLY)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", default=_HTTPS_ONLY)
+# The TLS-terminating proxy's header saying a request came over HTTPS, as "Header-Name: value"; empty when
+# clients reach Django directly (then none can claim HTTPS with a header of its own).
+SECURE_PROXY_SSL_HEADER = env_proxy_ssl_header(
+    "SECURE_PROXY_SSL_HEADER", "X-Forwarded-Proto: https" if _HTTPS_ONLY else ""
+)
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): the pages render model output, so this is the wall behind sanitising.
+# Scripts and styles only from our own static files: no inline <script>, style="" or hx-on, no eval (htmx is
+# told so in base.html's htmx-config). /api/docs/ alone adds `img-src data:` for Swagger UI's icons (urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "object-src": [NONE],
+        "frame-ancestors": [NONE],
+        "base-uri": [NONE],
+    },
+}
+# Browser features no FlowPilot page uses, denied to every origin (flowpilot.security_headers).
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "usb",
+    )
+}
+
 if not DEBUG:
     # Production serves collected static files itself (runserver does it in development).
     MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
@@ -212,6 +374,3 @@ if not DEBUG:
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
         "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
     }
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

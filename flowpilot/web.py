@@ -6,6 +6,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.cache import patch_vary_headers
+from django.utils.html import format_html
 
 from flowpilot.errors import DomainError
 
@@ -52,7 +53,10 @@ def add_domain_error(form, exc: DomainError) -> None:
         for key, field_messages in nested.items():
             form.add_error(key if key in form.fields else None, " ".join(field_messages))
         return
-    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+    message = exc.message
+    if exc.link:  # where to sort it out, next to the error: "… Open “Outlook loop”"
+        message = format_html('{} <a href="{}">{}</a>', exc.message, exc.link[1], exc.link[0])
+    form.add_error(exc.field if exc.field in form.fields else None, message)
 
 
 def toast_error(request, exc: DomainError) -> None:

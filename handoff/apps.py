@@ -3,4 +3,4 @@ from django.apps import AppConfig
 
 class HandoffConfig(AppConfig):
     name = "handoff"
-    verbose_name = "Drafting and handoffs"
+    verbose_name = "Handoffs"

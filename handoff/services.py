@@ -1,93 +1,113 @@
-"""Confirm & post: create the handoff, run it step by step, retry it. The session closes only when a
-handoff succeeds.
+"""Confirm & post: create the handoff and queue it once it is committed, or retry a failed one. The worker
+runs it (`handoff.run`); the session closes only when a handoff succeeds."""
 
-Exactly one note per handoff: the note id is committed the moment the PSA returns it; a run that
-finds it set never posts again, and a run after an interrupted attempt first looks on the ticket for
-a note whose answer was lost.
-"""
-
-import logging
-import uuid
-from contextlib import contextmanager
-
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.services import account_settings_for
-from flowpilot.celery import enqueue
-from flowpilot.errors import DomainError, InvalidInput, ServiceUnavailable
-from handoff.kinds import DraftKind
-from handoff.models import Draft, DraftEdit, Handoff
+from accounts.services import account_settings_for, audit_record
+from drafting.kinds import DraftKind
+from drafting.models import Draft
+from drafting.services import clean_markdown
+from flowpilot.celery import enqueue_on_commit
+from flowpilot.errors import DomainError
+from handoff.models import Handoff
+from handoff.run import handoff_fail, handoff_succeed
+from handoff.selectors import earlier_resolution_on_ticket
+from handoff.tasks import post_handoff
 from psa import services as psa_services
-from psa.models import PsaConnection
-from psa.providers.base import NoteKind, PsaError, PsaTransientError
-from psa.writeback import NO_TARGET_STATUS, find_posted_note, transition_and_verify
-from sessions.models import Session
+from psa.writeback import TicketClosed
+from sessions.models import Session, SuggestedFix
+from sessions.selectors import active_fix
 
-logger = logging.getLogger(__name__)
-
-NOTE_KINDS = {DraftKind.RESOLUTION_NOTE: NoteKind.RESOLUTION, DraftKind.ESCALATION_PACKAGE: NoteKind.INTERNAL}
-OUTCOMES = {
-    (DraftKind.RESOLUTION_NOTE, False): Session.ClosedAs.RESOLVED,
-    (DraftKind.RESOLUTION_NOTE, True): Session.ClosedAs.RESOLVED_LOCAL,
-    (DraftKind.ESCALATION_PACKAGE, False): Session.ClosedAs.ESCALATED,
-    (DraftKind.ESCALATION_PACKAGE, True): Session.ClosedAs.ESCALATED_LOCAL,
-}
-CLOSED_STATUS = {
-    DraftKind.RESOLUTION_NOTE: Session.Status.RESOLVED,
-    DraftKind.ESCALATION_PACKAGE: Session.Status.ESCALATED,
-}
 IN_PROGRESS = "A post for this session is already in progress; wait for it to finish."
 
 
-def _check_length(markdown: str) -> None:
-    if len(markdown) > Handoff.MAX_MARKDOWN:
-        raise InvalidInput(f"The text is longer than {Handoff.MAX_MARKDOWN:,} characters.", field="markdown")
+def ticket_looks_done(*, session: Session, kind: DraftKind) -> str:
+    """Why posting to the session's ticket needs the engineer to confirm first, in words ("" when it does not):
+    FlowPilot already resolved it from another session, or the PSA showed it closed when the workspace read
+    it (the cached ticket: the page never waits on the PSA; the handoff's own check before posting holds)."""
+    if session.psa_ticket_id is None:
+        return ""
+    earlier = earlier_resolution_on_ticket(session) if kind.rules.customer_visible else None
+    if earlier is not None:
+        when = timezone.localtime(earlier.finished_at).strftime("%-d %b, %H:%M")
+        return (
+            f"Ticket {session.ticket_ref} already has a resolution note from FlowPilot: "
+            f"{earlier.created_by or 'someone'} posted it on {when} from “{earlier.session.title}”."
+        )
+    ticket = psa_services.ticket_context_if_known(account=session.account, ticket_id=session.psa_ticket_id)
+    if ticket is not None and ticket.closed:
+        return f"Ticket {session.ticket_ref} is already closed in the PSA (status “{ticket.status_name}”)."
+    return ""
 
 
-def _clean_markdown(markdown: str) -> str:
-    markdown = (markdown or "").strip()
-    if not markdown:
-        raise InvalidInput("There is nothing to post: the text is empty.", field="markdown")
-    _check_length(markdown)
-    return markdown
+def post_warnings(*, session: Session, kind: DraftKind) -> list[str]:
+    """What the engineer should know before posting: a resolution tells the customer it is fixed, so say so
+    when nothing recorded says it was. The page asks them to confirm; the API answers it in `warnings`."""
+    if not kind.rules.customer_visible:
+        return []
+    fix = active_fix(session)
+    if fix is None:
+        return [
+            "No fix is recorded for this session. Resolve only if the problem is really fixed, or escalate instead."
+        ]
+    if fix.outcome != SuggestedFix.Outcome.APPLIED_SUCCESS:
+        return [
+            f"The suggested fix is “{fix.get_outcome_display()}”, not confirmed as fixing it. "
+            "Record its outcome first, or escalate instead."
+        ]
+    return []
 
 
-def draft_edit_save(
-    *, session: Session, kind: DraftKind, markdown: str, based_on_state_version: int, user
-) -> DraftEdit:
-    """Keep the engineer's edited text (saved as they type) until it is posted or discarded."""
-    session.ensure_open()
-    _check_length(markdown)
-    edit, _ = DraftEdit.objects.update_or_create(
-        session=session,
-        kind=kind,
-        defaults={"markdown": markdown, "based_on_state_version": based_on_state_version, "updated_by": user},
-    )
-    return edit
-
-
-def draft_edit_discard(*, session: Session, kind: DraftKind) -> None:
-    session.ensure_open()
-    DraftEdit.objects.filter(session=session, kind=kind).delete()
-
-
-def handoff_post(*, session: Session, kind: DraftKind, markdown: str, user) -> Handoff:
-    """Confirm & post. A linked ticket → a queued handoff for the worker; no ticket → closed locally now."""
-    markdown = _clean_markdown(markdown)
+def handoff_post(
+    *,
+    session: Session,
+    kind: DraftKind,
+    markdown: str,
+    user,
+    confirm_closed_ticket: bool = False,
+    warnings_confirmed: bool = True,
+) -> Handoff:
+    """Confirm & post. A linked ticket → a handoff queued for the worker; no ticket → closed locally now.
+    `confirm_closed_ticket`: the engineer means to post even if the PSA shows the ticket closed.
+    `warnings_confirmed=False` (the page, until the engineer ticks the box) refuses a post that has
+    `post_warnings`; the API posts as asked and returns them."""
+    markdown = clean_markdown(markdown)
     try:
         with transaction.atomic():
-            handoff = _create_handoff(session=session, kind=kind, markdown=markdown, user=user)
+            handoff = _create_handoff(
+                session=session,
+                kind=kind,
+                markdown=markdown,
+                user=user,
+                confirm_closed_ticket=confirm_closed_ticket,
+                warnings_confirmed=warnings_confirmed,
+            )
+            audit_record(
+                account=session.account,
+                actor=user,
+                action="handoff.posted",
+                target=f"Ticket {session.ticket_ref}"
+                if handoff.ticket_id
+                else f"Session “{session.title}” (no ticket)",
+                details={
+                    "kind": str(kind),
+                    "session": str(session.pk),
+                    "ticket_id": handoff.ticket_id,
+                    "handoff": str(handoff.pk),
+                },
+            )
+            if handoff.is_active:
+                _enqueue_on_commit(handoff, new=True)
     except IntegrityError:  # the partial unique index caught a concurrent post the row lock did not
         raise DomainError(IN_PROGRESS, code="handoff_in_progress") from None
-    if handoff.is_local:
-        return handoff
-    _enqueue(handoff)  # after the commit, so the worker finds the row
     handoff.refresh_from_db()  # with eager tasks (the embedded default) it has already finished
     return handoff
 
 
-def _create_handoff(*, session: Session, kind: DraftKind, markdown: str, user) -> Handoff:
+def _create_handoff(
+    *, session: Session, kind: DraftKind, markdown: str, user, confirm_closed_ticket: bool, warnings_confirmed: bool
+) -> Handoff:
     locked = Session.objects.select_for_update().get(pk=session.pk)
     locked.ensure_open()
     handoffs = Handoff.objects.filter(session=locked)
@@ -98,6 +118,9 @@ def _create_handoff(*, session: Session, kind: DraftKind, markdown: str, user) -
             "An earlier post already put its note on the ticket; retry that handoff instead of posting again.",
             code="handoff_needs_retry",
         )
+    warnings = [] if warnings_confirmed else post_warnings(session=locked, kind=kind)
+    if warnings:
+        raise DomainError(f"Nothing was posted. {warnings[0]} Tick the box to post it anyway.", code="unconfirmed")
     draft = Draft.objects.filter(session=locked, kind=kind).order_by("-state_version", "-id").first()
     handoff = Handoff(
         session=locked,
@@ -107,40 +130,76 @@ def _create_handoff(*, session: Session, kind: DraftKind, markdown: str, user) -
         drafted_markdown=draft.markdown if draft else "",
         drafted_state_version=draft.state_version if draft else None,
         created_by=user,
-        note_kind=NOTE_KINDS[kind],
+        note_kind=kind.rules.note_kind,
         ticket_id=locked.psa_ticket_id,
+        confirm_closed_ticket=confirm_closed_ticket,
     )
     if locked.psa_ticket_id is None:
         handoff.save()
-        return _succeed(handoff, locked)
-    psa_connection = PsaConnection.objects.filter(account_id=locked.account_id).first()
+        return handoff_succeed(handoff, locked)
+    psa_connection = psa_services.connection_for(locked.account)
     if psa_connection is None:
         raise psa_services.PsaNotConfigured(
             f"Ticket {locked.ticket_ref} cannot be updated: this account has no PSA connection. "
             "An admin can add one in the admin under PSA connections.",
         )
     handoff.provider = psa_connection.provider
-    handoff.target_status_id = account_settings_for(locked.account).target_status_for(kind)
+    handoff.target_status_id = account_settings_for(locked.account).status_id(kind.rules.target_status_key)
     handoff.save()
-    return handoff
+    return _refused_as_second_resolution(handoff, locked) or handoff
 
 
-def _enqueue(handoff: Handoff) -> None:
-    from handoff.tasks import post_handoff
+def _refused_as_second_resolution(handoff: Handoff, session: Session) -> Handoff | None:
+    """The handoff failed with `ticket_closed` when FlowPilot already resolved its ticket from another session
+    and the engineer has not confirmed a second resolution note; None when it may go ahead."""
+    if handoff.confirm_closed_ticket or handoff.note_id or not DraftKind(handoff.kind).rules.customer_visible:
+        return None
+    earlier = earlier_resolution_on_ticket(session)
+    if earlier is None:
+        return None
+    return handoff_fail(handoff, TicketClosed.code, earlier_resolution_words(earlier))
 
-    try:
-        enqueue(post_handoff, str(handoff.pk))
-    except ServiceUnavailable:
-        if handoff.attempts == 0:
-            handoff.delete()  # nothing was sent anywhere: leave nothing half written
+
+def earlier_resolution_words(earlier: Handoff) -> str:
+    when = timezone.localtime(earlier.finished_at).strftime("%-d %b %Y, %H:%M")
+    return (
+        f"Ticket #{earlier.ticket_id} already has a resolution note from FlowPilot: {earlier.created_by or 'someone'} "
+        f"posted it on {when} from the session “{earlier.session.title}”, so nothing was posted. Post a second "
+        "one only if you mean the customer to read two."
+    )
+
+
+def _enqueue_on_commit(handoff: Handoff, *, new: bool) -> None:
+    """The worker must find the committed row, so the task is sent once the transaction commits; a queue
+    that is down then answers 503 with nothing half written: a new handoff is removed (nothing was sent
+    anywhere), a retried one fails again with its text and history kept."""
+
+    def queue_unavailable() -> None:
+        if new:
+            handoff.delete()
         else:
-            _fail(handoff, "queue_unavailable", "The task queue was unreachable; nothing was retried.")
-        raise
+            handoff_fail(handoff, "queue_unavailable", "The task queue was unreachable; nothing was retried.")
+
+    enqueue_on_commit(post_handoff, str(handoff.pk), on_unavailable=queue_unavailable)
 
 
-def handoff_retry(*, handoff: Handoff) -> Handoff:
+def _ensure_no_wait_asked(handoff: Handoff) -> None:
+    """A Retry inside the wait the last attempt was told (a PSA's Retry-After, or the time a slow note may still
+    take to land) is refused in words: it could not start sooner anyway."""
+    if handoff.not_before is not None and handoff.not_before > timezone.now():
+        seconds = max(1, round((handoff.not_before - timezone.now()).total_seconds()))
+        raise DomainError(
+            f"The PSA asked FlowPilot to wait before trying again (or may still be taking the note): retry in "
+            f"{seconds} s.",
+            code="retry_too_soon",
+        )
+
+
+def handoff_retry(*, handoff: Handoff, confirm_closed_ticket: bool = False, user=None) -> Handoff:
     """Run a failed handoff again with its kept text; it resumes at the step that failed. A handoff
-    whose task was lost (active, untouched for `Handoff.STALE_AFTER`) may be retried too."""
+    whose task was lost (active, untouched for `Handoff.STALE_AFTER`) may be retried too.
+    `confirm_closed_ticket` lets it write to a ticket the PSA showed closed (`ticket_closed`).
+    `user` (who asked) is on the audit trail with the ticket."""
     try:
         with transaction.atomic():
             locked = Handoff.objects.select_for_update().select_related("session").get(pk=handoff.pk)
@@ -151,151 +210,42 @@ def handoff_retry(*, handoff: Handoff) -> Handoff:
                     code="handoff_not_failed",
                 )
             locked.session.ensure_open()
+            _ensure_no_wait_asked(locked)
+            locked.confirm_closed_ticket = locked.confirm_closed_ticket or confirm_closed_ticket
+            audit_record(
+                account=locked.session.account,
+                actor=user,
+                action="handoff.retried",
+                target=f"Ticket #{locked.ticket_id}",
+                details={
+                    "kind": locked.kind,
+                    "session": str(locked.session_id),
+                    "ticket_id": locked.ticket_id,
+                    "handoff": str(locked.pk),
+                    "confirm_closed_ticket": confirm_closed_ticket,
+                },
+            )
+            if _refused_as_second_resolution(locked, locked.session):
+                return locked
+            # The account's target status now: an admin may have fixed the one a PSA refused.
+            rules = DraftKind(locked.kind).rules
+            locked.target_status_id = account_settings_for(locked.session.account).status_id(rules.target_status_key)
             locked.state = Handoff.State.QUEUED
             locked.error_code = locked.error_message = ""
             locked.finished_at = None
-            locked.save(update_fields=["state", "error_code", "error_message", "finished_at", "updated_at"])
+            locked.save(
+                update_fields=[
+                    "target_status_id",
+                    "confirm_closed_ticket",
+                    "state",
+                    "error_code",
+                    "error_message",
+                    "finished_at",
+                    "updated_at",
+                ]
+            )
+            _enqueue_on_commit(locked, new=False)
     except IntegrityError:
         raise DomainError(IN_PROGRESS, code="handoff_in_progress") from None
-    _enqueue(locked)
     locked.refresh_from_db()
     return locked
-
-
-# Running a handoff (the Celery task's body)
-
-
-@contextmanager
-def _exclusive_run(handoff_id):
-    """True when no other process is running this handoff. A PostgreSQL advisory lock belongs to its
-    connection, so a worker that dies releases it at once; elsewhere (SQLite, one process) always True."""
-    if connection.vendor != "postgresql":
-        yield True
-        return
-    key = uuid.UUID(str(handoff_id)).int >> 65  # 63 bits: a positive bigint
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
-        acquired = cursor.fetchone()[0]
-    try:
-        yield acquired
-    finally:
-        if acquired:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
-
-
-def handoff_run(*, handoff_id) -> Handoff | None:
-    """One attempt. Transient PSA errors propagate for the task to retry; others fail the handoff.
-
-    None when another process is running this handoff right now (a duplicate delivery): that run
-    finishes it, or its own task is redelivered if its worker dies.
-    """
-    with _exclusive_run(handoff_id) as exclusive:
-        if not exclusive:
-            logger.info("Handoff %s is already being run elsewhere; dropping this duplicate delivery", handoff_id)
-            return None
-        return _run(handoff_id)
-
-
-def _run(handoff_id) -> Handoff:
-    handoff = _begin_attempt(handoff_id)
-    if handoff.state != Handoff.State.POSTING:
-        return handoff  # already finished (a redelivered task): nothing to do
-    try:
-        psa_connection = _connection(handoff)
-        provider = psa_services.provider_for(psa_connection)
-        if handoff.note_id is None:
-            _post_note_once(provider, handoff, notify_customer=psa_connection.notify_customer)
-        if handoff.target_status_id:
-            ticket = transition_and_verify(provider, handoff.ticket_id, handoff.target_status_id)
-            handoff.verified_status_id, handoff.verified_status_name = ticket.status.id, ticket.status.name
-            handoff.status_verified = True
-        else:
-            handoff.status_transition_skipped_reason = NO_TARGET_STATUS
-        with transaction.atomic():
-            session = Session.objects.select_for_update().get(pk=handoff.session_id)
-            return _succeed(handoff, session)
-    except PsaTransientError as exc:
-        _record_error(handoff, exc.code, exc.message)
-        raise
-    except PsaError as exc:
-        actual = getattr(exc, "actual", None)
-        if actual is not None:
-            handoff.verified_status_id, handoff.verified_status_name = actual.id, actual.name
-            handoff.status_verified = False
-        return _fail(handoff, exc.code, exc.message)
-    except DomainError as exc:  # no connection any more, an undecryptable key, a refused site URL
-        return _fail(handoff, exc.code, exc.message)
-
-
-def handoff_give_up(*, handoff_id, code: str, message: str) -> Handoff:
-    """Transient errors outlasted the retries (or the run broke): the handoff fails, its text kept."""
-    handoff = Handoff.objects.get(pk=handoff_id)
-    if handoff.is_finished:
-        return handoff
-    return _fail(handoff, code, message)
-
-
-def _begin_attempt(handoff_id) -> Handoff:
-    with transaction.atomic():
-        handoff = Handoff.objects.select_for_update().get(pk=handoff_id)
-        if handoff.is_finished:
-            return handoff
-        handoff.state = Handoff.State.POSTING
-        handoff.attempts += 1
-        handoff.save(update_fields=["state", "attempts", "updated_at"])
-    return handoff
-
-
-def _connection(handoff: Handoff) -> PsaConnection:
-    connection = PsaConnection.objects.filter(account__sessions=handoff.session_id).first()
-    if connection is None:
-        raise psa_services.PsaNotConfigured("This account no longer has a PSA connection.")
-    return connection
-
-
-def _post_note_once(provider, handoff: Handoff, *, notify_customer: bool) -> None:
-    kind = NoteKind(handoff.note_kind)
-    note = None
-    if handoff.attempts > 1:  # an earlier attempt may have posted and lost the answer
-        note = find_posted_note(provider, handoff.ticket_id, text=handoff.markdown, kind=kind)
-    if note is None:
-        note = provider.post_note(
-            handoff.ticket_id,
-            text=handoff.markdown,
-            kind=kind,
-            notify_customer=notify_customer and kind == NoteKind.RESOLUTION,  # never e-mail an internal note
-        )
-    handoff.note_id = note.id
-    # Committed on its own, at once: from here on no attempt posts this handoff's note again.
-    Handoff.objects.filter(pk=handoff.pk).update(note_id=note.id, updated_at=timezone.now())
-
-
-def _record_error(handoff: Handoff, code: str, message: str) -> None:
-    Handoff.objects.filter(pk=handoff.pk).update(
-        error_code=code, error_message=message[:2000], updated_at=timezone.now()
-    )
-
-
-def _succeed(handoff: Handoff, session: Session) -> Handoff:
-    now = timezone.now()
-    handoff.state = Handoff.State.SUCCEEDED
-    handoff.outcome = OUTCOMES[(DraftKind(handoff.kind), handoff.is_local)]
-    handoff.error_code = handoff.error_message = ""
-    handoff.finished_at = now
-    handoff.save()
-    session.status = CLOSED_STATUS[DraftKind(handoff.kind)]
-    session.closed_as = handoff.outcome
-    session.closed_at = now
-    session.save(update_fields=["status", "closed_as", "closed_at", "updated_at"])
-    DraftEdit.objects.filter(session=session).delete()  # posted: the working copies have done their job
-    return handoff
-
-
-def _fail(handoff: Handoff, code: str, message: str) -> Handoff:
-    handoff.state = Handoff.State.FAILED
-    handoff.error_code = code
-    handoff.error_message = message[:2000]
-    handoff.finished_at = timezone.now()
-    handoff.save()
-    return handoff

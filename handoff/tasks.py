@@ -6,9 +6,7 @@ import time
 from celery import shared_task
 from django.conf import settings
 
-from handoff import services
-from handoff.kinds import DraftKind
-from handoff.previews import preview_generate
+from handoff.run import handoff_give_up, handoff_run, seconds_to_wait
 from psa.providers.base import PsaTransientError
 
 logger = logging.getLogger(__name__)
@@ -27,16 +25,10 @@ EAGER_MAX_RETRIES = 2
 EAGER_MAX_WAIT_SECONDS = 5.0
 
 
-@shared_task(acks_late=True, ignore_result=True)
-def generate_preview(session_id: str, kind: str, requested_version: int) -> None:
-    # No automatic retry: the drafting pipeline already retried the model and fell back to offline.
-    preview_generate(session_id=session_id, kind=DraftKind(kind), requested_version=requested_version)
-
-
 def retry_countdown(retries: int, retry_after: float | None) -> float:
     """Exponential backoff, but never sooner than the PSA's Retry-After (capped, so a bad header can't stall us)."""
     backoff = min(MAX_BACKOFF_SECONDS, settings.FLOWPILOT_POST_RETRY_BASE_SECONDS * 2**retries)
-    return min(max(backoff, retry_after or 0.0), MAX_BACKOFF_SECONDS * 5)
+    return max(backoff, seconds_to_wait(retry_after))
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True, max_retries=MAX_POST_RETRIES)
@@ -46,12 +38,11 @@ def post_handoff(self, handoff_id: str) -> None:
     max_retries = EAGER_MAX_RETRIES if self.request.is_eager else self.max_retries
     while True:
         try:
-            services.handoff_run(handoff_id=handoff_id)
+            handoff_run(handoff_id=handoff_id)
             return
         except PsaTransientError as exc:
             if retries >= max_retries:
-                message = f"{exc.message} (gave up after {retries + 1} attempts)"
-                services.handoff_give_up(handoff_id=handoff_id, code=exc.code, message=message)
+                handoff_give_up(handoff_id=handoff_id, code=exc.code, message=exc.message, count_attempts=True)
                 return
             countdown = retry_countdown(retries, exc.retry_after)
             if not self.request.is_eager:
@@ -61,5 +52,5 @@ def post_handoff(self, handoff_id: str) -> None:
         except Exception:
             # A bug or an outage of our own: never leave the handoff "posting" for ever.
             logger.exception("Handoff %s broke while posting", handoff_id)
-            services.handoff_give_up(handoff_id=handoff_id, code="internal_error", message=INTERNAL_ERROR)
+            handoff_give_up(handoff_id=handoff_id, code="internal_error", message=INTERNAL_ERROR)
             return

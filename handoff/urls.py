@@ -1,28 +1,21 @@
-from django.urls import path, register_converter
+"""REST paths of Confirm & post (`ai-sessions/{id}/resolution-note/post`, named `api-resolution-post`, and so
+on) and of handoffs."""
 
-from handoff import views
-from handoff.kinds import DraftKind
+from django.urls import path
 
-
-class DraftKindConverter:
-    """`resolution-note` / `escalation-package` in a URL, a `DraftKind` in the view."""
-
-    regex = "|".join(kind.url_slug for kind in DraftKind)
-
-    def to_python(self, value: str) -> DraftKind:
-        return next(kind for kind in DraftKind if kind.url_slug == value)
-
-    def to_url(self, value) -> str:
-        return DraftKind(value).url_slug
-
-
-register_converter(DraftKindConverter, "draftkind")
+from drafting.kinds import DraftKind
+from handoff import api
 
 urlpatterns = [
-    path("sessions/<uuid:session_id>/<draftkind:kind>/preview/", views.preview, name="preview"),
-    path("sessions/<uuid:session_id>/<draftkind:kind>/edit/", views.draft_save, name="draft-save"),
-    path("sessions/<uuid:session_id>/<draftkind:kind>/discard/", views.draft_discard, name="draft-discard"),
-    path("sessions/<uuid:session_id>/<draftkind:kind>/post/", views.post, name="handoff-post"),
-    path("handoffs/<uuid:handoff_id>/", views.handoff_status, name="handoff-status"),
-    path("handoffs/<uuid:handoff_id>/retry/", views.handoff_retry, name="handoff-retry"),
+    *(
+        path(
+            f"ai-sessions/<uuid:session_id>/{kind.url_slug}/post",
+            api.HandoffPostView.as_view(kind=kind),
+            name=f"api-{kind.short_name}-post",
+        )
+        for kind in DraftKind
+    ),
+    path("handoffs/<uuid:handoff_id>/", api.HandoffDetail.as_view(), name="api-handoff"),
+    path("handoffs/<uuid:handoff_id>/retry", api.HandoffRetry.as_view(), name="api-handoff-retry"),
+    path("handoffs/<uuid:handoff_id>/events", api.HandoffEvents.as_view(), name="api-handoff-events"),
 ]

@@ -1,8 +1,11 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db import transaction
+from django.http import HttpResponseRedirect
 
 from accounts.admin import AccountScopedAdmin, ReadOnlyInline
 from accounts.selectors import account_for
+from flowpilot.errors import DomainError
 from sessions import services
 from sessions.models import DiagnosticCheck, Fact, ScriptGeneration, ScriptTemplate, Session, SuggestedFix
 
@@ -14,7 +17,7 @@ class FactInline(ReadOnlyInline):
 
 class CheckInline(ReadOnlyInline):
     model = DiagnosticCheck
-    fields = ["name", "command", "result", "output_summary", "created_at"]
+    fields = ["name", "command", "result", "output_summary", "created_at", "deleted_at"]
 
 
 class FixInline(ReadOnlyInline):
@@ -27,12 +30,31 @@ class GenerationInline(ReadOnlyInline):
     fields = ["template_name", "parameters_used", "created_by", "created_at"]
 
 
+class SessionAdminForm(forms.ModelForm):
+    class Meta:
+        model = Session
+        fields = ["title", "problem_summary", "problem_domain", "psa_ticket_id"]
+
+    def clean(self):
+        """The service's refusals (a closed session, a ticket another open session works) as form errors."""
+        cleaned = super().clean()
+        ticket_id = cleaned.get("psa_ticket_id")
+        try:
+            self.instance.ensure_open()
+            if ticket_id is not None and ticket_id != self.instance.psa_ticket_id:
+                services.ensure_ticket_free(account=self.instance.account, ticket_id=ticket_id, session=self.instance)
+        except DomainError as exc:
+            raise forms.ValidationError({exc.field: exc.message} if exc.field else exc.message) from None
+        return cleaned
+
+
 @admin.register(Session)
 class SessionAdmin(AccountScopedAdmin):
     """Sessions are created by engineers; admins can correct the descriptive fields here. Edits go
     through `session_update`, so drafts see them (state_version rises)."""
 
     EDITABLE = ["title", "problem_summary", "problem_domain", "psa_ticket_id"]
+    form = SessionAdminForm
 
     list_display = ["title", "psa_ticket_id", "status", "created_by", "state_version", "created_at"]
     list_filter = ["status", "closed_as"]
@@ -80,3 +102,37 @@ class ScriptTemplateAdmin(AccountScopedAdmin):
         if not request.user.is_superuser:
             form.account = account_for(request.user)
         return form
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        """A refusal the form could not foresee (a concurrent save took the slug) comes back to the form as an
+        error message, never a 500: Django admin lets an error raised by `save_model` through. Its transaction
+        is rolled back by then."""
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except DomainError as exc:
+            self.message_user(request, exc.message, level=messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def save_model(self, request, obj, form, change):
+        """Through the services, so each create and change is on the account's audit trail."""
+        fields = {name: form.cleaned_data[name] for name in services.TEMPLATE_FIELDS if name in form.cleaned_data}
+        if change:
+            services.template_update(
+                template=obj,
+                changes={name: fields[name] for name in form.changed_data if name in fields},
+                actor=request.user,
+            )
+            return
+        account = form.cleaned_data.get("account") or account_for(request.user)
+        saved = services.template_create(account=account, actor=request.user, **fields)
+        obj.pk, obj.account = saved.pk, saved.account  # the admin logs and names `obj` next
+
+    def delete_model(self, request, obj):
+        """Through the service, so the deletion is on the account's audit trail."""
+        services.template_delete(template=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        """The bulk "Delete selected" action: one audit row per template, all in one transaction."""
+        with transaction.atomic():
+            for template in queryset:
+                services.template_delete(template=template, actor=request.user)

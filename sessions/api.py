@@ -2,15 +2,16 @@
 serialize. Another account's objects are 404 because they are never in the queryset."""
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics, status
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 
 from accounts.permissions import IsAccountAdminForWrites
 from accounts.selectors import account_for
 from flowpilot.errors import InvalidInput
+from flowpilot.schema import ErrorSerializer
 from sessions import selectors, services
-from sessions.models import Fact, ScriptTemplate, Session, SuggestedFix
+from sessions.models import DiagnosticCheck, Fact, Session, SuggestedFix
 from sessions.serializers import (
     DiagnosticCheckSerializer,
     FactSerializer,
@@ -21,6 +22,7 @@ from sessions.serializers import (
     ScriptTemplateSerializer,
     SessionDetailSerializer,
     SessionSerializer,
+    SessionUpdateSerializer,
     SuggestedFixSerializer,
 )
 
@@ -44,6 +46,15 @@ class AccountScoped:
         serializer = self.validated(self.serializer_class)
         created = service(session=session, **extra, **serializer.validated_data)
         return Response(self.serializer_class(created).data, status=status.HTTP_201_CREATED)
+
+
+class TicketInUseSerializer(ErrorSerializer):
+    session = serializers.UUIDField(help_text="The open session that works the ticket.")
+
+
+TICKET_IN_USE = OpenApiResponse(
+    TicketInUseSerializer, description="`ticket_in_use`: another open session of the account works this ticket."
+)
 
 
 class SessionListCreate(AccountScoped, generics.ListCreateAPIView):
@@ -71,6 +82,10 @@ class SessionListCreate(AccountScoped, generics.ListCreateAPIView):
             query=params.get("q", "")[:200],
         )
 
+    @extend_schema(responses={201: SessionSerializer, 409: TICKET_IN_USE})
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
+
     def create(self, request, *args, **kwargs):
         serializer = self.validated(SessionSerializer)
         session = services.session_create(account=self.account, user=request.user, **serializer.service_kwargs())
@@ -84,11 +99,17 @@ class SessionDetail(AccountScoped, generics.RetrieveUpdateAPIView):
     def get_object(self):
         return selectors.session_for_user(self.request.user, self.kwargs["session_id"], detail=True)
 
+    @extend_schema(responses={200: SessionUpdateSerializer, 409: TICKET_IN_USE})
+    def patch(self, request, *args, **kwargs):
+        return super().patch(request, *args, **kwargs)
+
     def partial_update(self, request, *args, **kwargs):
+        """A newly linked ticket is checked with the PSA, as on the page: one it does not know is a 400, one it
+        could not confirm is linked with `warnings`."""
         session = self.get_session()
         serializer = self.validated(SessionSerializer, partial=True)
-        services.session_update(session=session, changes=serializer.service_kwargs())
-        return Response(SessionDetailSerializer(self.get_object()).data)
+        warnings = services.session_edit(session=session, changes=serializer.service_kwargs())
+        return Response({**SessionDetailSerializer(self.get_object()).data, "warnings": warnings})
 
 
 class FactListCreate(AccountScoped, generics.ListCreateAPIView):
@@ -123,10 +144,30 @@ class DiagnosticCheckListCreate(AccountScoped, generics.ListCreateAPIView):
     serializer_class = DiagnosticCheckSerializer
 
     def get_queryset(self):
-        return self.get_session().checks.all()
+        return DiagnosticCheck.objects.live().filter(session=self.get_session())
 
     def create(self, request, *args, **kwargs):
         return self.create_in_session(services.check_record)
+
+
+class DiagnosticCheckDetail(AccountScoped, generics.RetrieveUpdateDestroyAPIView):
+    """One check, edited or deleted as a fact is: DELETE is soft, and a deleted check is gone (404)."""
+
+    serializer_class = DiagnosticCheckSerializer
+    http_method_names = ["get", "patch", "delete", "head", "options"]
+
+    def get_object(self):
+        checks = DiagnosticCheck.objects.live().select_related("session").filter(session=self.get_session())
+        return get_object_or_404(checks, pk=self.kwargs["check_id"])
+
+    def partial_update(self, request, *args, **kwargs):
+        check = self.get_object()
+        serializer = self.validated(DiagnosticCheckSerializer, partial=True)
+        check = services.check_update(check=check, changes=serializer.validated_data)
+        return Response(DiagnosticCheckSerializer(check).data)
+
+    def perform_destroy(self, instance):
+        services.check_delete(check=instance)
 
 
 class SuggestedFixListCreate(AccountScoped, generics.ListCreateAPIView):
@@ -167,9 +208,7 @@ class ScriptGenerationListCreate(AccountScoped, generics.ListCreateAPIView):
     def post(self, request, *args, **kwargs):
         session = self.get_session()
         serializer = self.validated(ScriptGenerationRequestSerializer)
-        template = ScriptTemplate.objects.filter(
-            account=self.account, slug=serializer.validated_data["template"]
-        ).first()
+        template = selectors.template_by_slug(account=self.account, slug=serializer.validated_data["template"])
         if template is None:
             raise InvalidInput("No script template with this slug in your account.", field="template")
         rendered, generation = services.script_generate(
@@ -190,5 +229,5 @@ class ScriptTemplateListCreate(AccountScoped, generics.ListCreateAPIView):
 
     def create(self, request, *args, **kwargs):
         serializer = self.validated(ScriptTemplateSerializer)
-        template = services.template_create(account=self.account, **serializer.validated_data)
+        template = services.template_create(account=self.account, actor=request.user, **serializer.validated_data)
         return Response(ScriptTemplateSerializer(template).data, status=status.HTTP_201_CREATED)

@@ -9,9 +9,11 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from accounts.models import Account
 from flowpilot.errors import DomainError
+from sessions.scripts import validate_template
 
 REDACTED = "[REDACTED]"
 
@@ -48,6 +50,14 @@ class Session(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["account", "status", "-created_at"])]
+        constraints = [
+            # DESIGN §4: two open sessions on one ticket end as two notes to the customer.
+            models.UniqueConstraint(
+                fields=["account", "psa_ticket_id"],
+                condition=Q(status="open", psa_ticket_id__isnull=False),
+                name="one_open_session_per_ticket",
+            ),
+        ]
 
     def __str__(self):
         return self.title
@@ -69,6 +79,20 @@ class Session(models.Model):
         if not self.is_open:
             raise DomainError(self.closed_reason, code="session_closed")
 
+    CLOSED_STATUS = {
+        ClosedAs.RESOLVED: Status.RESOLVED,
+        ClosedAs.RESOLVED_LOCAL: Status.RESOLVED,
+        ClosedAs.ESCALATED: Status.ESCALATED,
+        ClosedAs.ESCALATED_LOCAL: Status.ESCALATED,
+    }
+
+    def close(self, outcome: "Session.ClosedAs") -> None:
+        """The one way a session closes: its status follows from how it closed. The caller holds the row lock."""
+        self.status = self.CLOSED_STATUS[outcome]
+        self.closed_as = outcome
+        self.closed_at = timezone.now()
+        self.save(update_fields=["status", "closed_as", "closed_at", "updated_at"])
+
     @property
     def intake_text(self) -> str:
         return (self.intake_content or {}).get("text", "")
@@ -78,7 +102,9 @@ class Session(models.Model):
         return f"#{self.psa_ticket_id}" if self.psa_ticket_id else ""
 
 
-class LiveFactQuerySet(models.QuerySet):
+class LiveQuerySet(models.QuerySet):
+    """Rows of a model deleted softly (`deleted_at`): `live()` leaves the deleted ones out."""
+
     def live(self):
         return self.filter(deleted_at__isnull=True)
 
@@ -98,9 +124,10 @@ class Fact(models.Model):
     source_summary = models.CharField(max_length=500, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    edited_at = models.DateTimeField(null=True, blank=True)  # when the engineer last changed what it says
     deleted_at = models.DateTimeField(null=True, blank=True)
 
-    objects = LiveFactQuerySet.as_manager()
+    objects = LiveQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -123,6 +150,11 @@ class DiagnosticCheck(models.Model):
     result = models.CharField(max_length=16, choices=Result.choices)
     output_summary = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    edited_at = models.DateTimeField(null=True, blank=True)  # when the engineer last changed what it says
+    deleted_at = models.DateTimeField(null=True, blank=True)  # soft delete, as for facts: never in a draft
+
+    objects = LiveQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -205,8 +237,6 @@ class ScriptTemplate(models.Model):
         return any(parameter.get("field_type") == "password" for parameter in self.parameters)
 
     def clean(self):
-        from sessions.scripts import validate_template
-
         validate_template(body=self.body, parameters_schema=self.parameters_schema)
 
 

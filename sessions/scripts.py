@@ -22,9 +22,17 @@ quotes earlier on the line, no prefix on the string (bash $'...', Python f'...',
 character right before the placeholder. Everything else - comments, heredocs, here-strings, strings over several lines,
 whatever the reading is unsure of - counts as unquoted: the strictest rule, whose values are plain enough to
 be safe wherever they land.
+
+A parameter may also carry hints, checked here when a template is saved and when a script is generated:
+`pattern` (a regular expression the whole value must match; text and password fields) with `pattern_message`
+(what it expects, completing "Expected ...": "a UNC path like \\server\share"), `placeholder` (shown in the
+empty input; not on a select) and `default` (pre-filled on the page, used when the API omits the value; never
+on a password, which the page must not show).
 """
 
 import re
+import re._constants as regex_constants
+import re._parser as regex_parser
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -35,7 +43,10 @@ from flowpilot.errors import InvalidInput
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 FIELD_TYPES = ("text", "password", "number", "select")
+PATTERN_FIELD_TYPES = ("text", "password")  # select and number values are checked by their type already
 MAX_VALUE_LENGTH = 1000
+MAX_PATTERN_LENGTH = 500
+MAX_HINT_LENGTH = 200  # pattern_message and placeholder
 REDACTED = "[REDACTED]"
 
 
@@ -74,6 +85,7 @@ def _schema_errors(schema) -> list[str]:
         if not isinstance(parameter, dict):
             errors.append(f"{where} must be an object.")
             continue
+        errors_before = len(errors)
         key = parameter.get("key")
         if not isinstance(key, str) or not KEY.match(key):
             errors.append(f"{where}.key must be a name of letters, digits and underscores.")
@@ -94,7 +106,83 @@ def _schema_errors(schema) -> list[str]:
                 errors.append(f"{where}.options must be a non-empty list of text for a select.")
         elif options not in (None, []):
             errors.append(f"{where}.options is only for field_type select.")
+        errors.extend(_hint_errors(parameter, field_type, where))
+        if len(errors) == errors_before:  # a default is checked against a parameter that is right itself
+            errors.extend(_default_errors(parameter, field_type, where))
     return errors
+
+
+def _hint_errors(parameter: dict, field_type: str, where: str) -> list[str]:
+    """What is wrong with a parameter's pattern, pattern_message and placeholder (null means not set)."""
+    errors = []
+    for name in ("pattern_message", "placeholder"):
+        hint = parameter.get(name)
+        if hint is not None and not (isinstance(hint, str) and hint.strip() and len(hint) <= MAX_HINT_LENGTH):
+            errors.append(f"{where}.{name} must be text of 1 to {MAX_HINT_LENGTH} characters.")
+    if parameter.get("placeholder") is not None and field_type == "select":
+        errors.append(f"{where}.placeholder is not shown on a select; leave it out.")
+    pattern = parameter.get("pattern")
+    if pattern is None:
+        if parameter.get("pattern_message") is not None:
+            errors.append(f"{where}.pattern_message describes a pattern; add the pattern or leave it out.")
+    elif field_type not in PATTERN_FIELD_TYPES:
+        errors.append(f"{where}.pattern is only for text and password fields.")
+    elif not isinstance(pattern, str) or not pattern or len(pattern) > MAX_PATTERN_LENGTH:
+        errors.append(f"{where}.pattern must be a regular expression of 1 to {MAX_PATTERN_LENGTH} characters.")
+    else:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            errors.append(f"{where}.pattern is not a valid regular expression: {exc}.")
+        else:
+            if _repeats_inside_a_repeat(regex_parser.parse(pattern)):
+                errors.append(
+                    f"{where}.pattern repeats something inside a repeat (like (a+)+ or (\\w+\\.)+), which can "
+                    "take minutes to check a long value; write it without the nesting."
+                )
+    return errors
+
+
+def _default_errors(parameter: dict, field_type: str, where: str) -> list[str]:
+    """A default must be a value its own parameter accepts: one of the options, a number, matching the pattern."""
+    default = parameter.get("default")
+    if default is None:
+        return []
+    if field_type == "password":
+        return [f"{where}.default is not allowed on a password: the page would show it."]
+    if field_type != "number" and not isinstance(default, str):
+        return [f"{where}.default must be text."]
+    if isinstance(default, str) and not default.strip():
+        return [f"{where}.default must not be empty; leave it out instead."]
+    try:
+        _clean_value(parameter, default)
+    except ValueError as exc:
+        return [f"{where}.default is not a value this parameter accepts: {exc}"]
+    return []
+
+
+# Python's re has no time limit and values come from tickets: a repeat inside a repeat is how a pattern
+# backtracks for minutes on a value that almost matches, so a template may not have one.
+REPEATS = (regex_constants.MAX_REPEAT, regex_constants.MIN_REPEAT, regex_constants.POSSESSIVE_REPEAT)
+
+
+def _repeats_inside_a_repeat(pattern, *, inside_repeat: bool = False) -> bool:
+    for op, argument in pattern:
+        repeats = op in REPEATS and argument[1] > 1  # (min, max, subpattern); a ? repeats nothing
+        if repeats and inside_repeat:
+            return True
+        if any(_repeats_inside_a_repeat(sub, inside_repeat=inside_repeat or repeats) for sub in _subpatterns(argument)):
+            return True
+    return False
+
+
+def _subpatterns(argument):
+    """The subpatterns held by one node of a parsed pattern (groups, branches, repeats, lookarounds)."""
+    if isinstance(argument, regex_parser.SubPattern):
+        yield argument
+    elif isinstance(argument, (tuple, list)):
+        for item in argument:
+            yield from _subpatterns(item)
 
 
 def _contains_nul(value) -> bool:
@@ -124,24 +212,38 @@ def render_script(*, body: str, parameters: list[dict], values, language: str) -
     clean: dict[str, str] = {}
     for key, parameter in by_key.items():
         try:
-            clean[key] = _clean_value(parameter, values.get(key))
+            clean[key] = _clean_value(parameter, values[key] if key in values else parameter.get("default"))
         except ValueError as exc:
             errors[key] = [str(exc)]
     if errors:
-        raise _invalid_parameters(errors)
+        raise _invalid_parameters(errors, by_key)
 
-    field_types = {key: parameter.get("field_type", "text") for key, parameter in by_key.items()}
-    secret_keys = {key for key, field_type in field_types.items() if field_type == "password"}
+    secret_keys = {key for key, parameter in by_key.items() if parameter.get("field_type") == "password"}
     redacted = {key: (REDACTED if key in secret_keys and value else value) for key, value in clean.items()}
     return RenderedScript(
-        script=_fill(body, clean, language=language, field_types=field_types),
-        redacted_script=_fill(body, clean, language=language, field_types=field_types, hide=secret_keys),
+        script=_fill(body, clean, language=language, parameters=by_key),
+        redacted_script=_fill(body, clean, language=language, parameters=by_key, hide=secret_keys),
         parameters_used=redacted,
     )
 
 
-def _invalid_parameters(errors: dict[str, list[str]]) -> InvalidInput:
-    detail = "; ".join(f"parameters.{key}: {' '.join(messages)}" for key, messages in errors.items())
+def expected_form(parameter: dict) -> str:
+    """What a parameter's pattern expects, as a sentence: its pattern_message, or the pattern itself."""
+    message = parameter.get("pattern_message")
+    if message:
+        return f"Expected {message.rstrip('. ')}."
+    return f"Expected a value matching the pattern “{parameter['pattern']}”."
+
+
+def _invalid_parameters(errors: dict[str, list[str]], parameters: dict[str, dict]) -> InvalidInput:
+    """The 400 for refused values: `errors` by key for a form or client, a detail naming each label for people."""
+
+    def named(key: str, messages: list[str]) -> str:
+        label = parameters.get(key, {}).get("label") or key
+        sentence = " ".join(messages)
+        return f"{label}: {sentence[:1].lower()}{sentence[1:]}"
+
+    detail = " ".join(named(key, messages) for key, messages in errors.items())
     return InvalidInput(detail, code="invalid_parameters", errors={"parameters": errors})
 
 
@@ -169,7 +271,16 @@ def _clean_value(parameter: dict, value) -> str:
         raise ValueError(f"At most {MAX_VALUE_LENGTH} characters.")
     if field_type == "select" and value not in parameter.get("options", []):
         raise ValueError(f"Must be one of: {', '.join(parameter.get('options', []))}.")
+    if field_type in PATTERN_FIELD_TYPES and parameter.get("pattern") and not _matches(parameter["pattern"], value):
+        raise ValueError(expected_form(parameter))
     return value
+
+
+def _matches(pattern: str, value: str) -> bool:
+    try:
+        return re.fullmatch(pattern, value) is not None
+    except (re.error, TypeError):  # saved before patterns were checked
+        raise ValueError("This template's pattern is broken; ask an admin to fix it.") from None
 
 
 # Filling placeholders: each value escaped for the language and the quotes around its placeholder
@@ -181,7 +292,7 @@ SAFE_UNQUOTED = re.compile(r"[A-Za-z0-9_.,:@/\\+=][A-Za-z0-9_.,:@/\\+=-]*")  # n
 LINE_BREAK = re.compile("[\r\n\x85\u2028\u2029]")
 
 
-def _fill(body: str, values: dict[str, str], *, language: str, field_types: dict, hide=frozenset()) -> str:
+def _fill(body: str, values: dict[str, str], *, language: str, parameters: dict[str, dict], hide=frozenset()) -> str:
     """The body with each placeholder replaced by its value escaped for `language` and the quotes around it.
 
     Values of `hide` keys become [REDACTED] as they are. Raises InvalidInput naming each refused value.
@@ -195,14 +306,15 @@ def _fill(body: str, values: dict[str, str], *, language: str, field_types: dict
             return REDACTED
         context = contexts.get(match.start(), UNQUOTED)
         try:
-            return _escape(value, key=key, field_type=field_types.get(key, "text"), language=language, context=context)
+            field_type = parameters.get(key, {}).get("field_type", "text")
+            return _escape(value, key=key, field_type=field_type, language=language, context=context)
         except ValueError as exc:
             errors.setdefault(key, [str(exc)])
             return ""
 
     filled = PLACEHOLDER.sub(replace, body)
     if errors:
-        raise _invalid_parameters(errors)
+        raise _invalid_parameters(errors, parameters)
     return filled
 
 

@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404
 
 from accounts.models import Account
 from accounts.selectors import membership_for
-from sessions.models import Fact, ScriptTemplate, Session, SuggestedFix
+from sessions.models import DiagnosticCheck, Fact, ScriptTemplate, Session, SuggestedFix
 
 
 def session_list(*, account: Account, user=None, status: str = "", query: str = "") -> QuerySet[Session]:
@@ -42,9 +42,19 @@ def open_sessions_on_ticket(*, account: Account, ticket_id: int) -> QuerySet[Ses
     )
 
 
+def active_fix(session: Session) -> SuggestedFix | None:
+    """The session's current working hypothesis (at most one: a database constraint)."""
+    return SuggestedFix.objects.filter(session=session, superseded_at__isnull=True).first()
+
+
 def session_contents() -> list:
-    """Prefetches of what a session holds: live facts only (`live_facts`), checks, script generations."""
-    return [Prefetch("facts", queryset=Fact.objects.live(), to_attr="live_facts"), "checks", "script_generations"]
+    """Prefetches of what a session holds: live facts and checks only (`live_facts`, `live_checks`), script
+    generations."""
+    return [
+        Prefetch("facts", queryset=Fact.objects.live(), to_attr="live_facts"),
+        Prefetch("checks", queryset=DiagnosticCheck.objects.live(), to_attr="live_checks"),
+        "script_generations",
+    ]
 
 
 def session_detail_queryset(*, account: Account) -> QuerySet[Session]:
@@ -74,3 +84,7 @@ def session_for_user(user, session_id, *, detail: bool = False) -> Session:
 
 def template_list(*, account: Account) -> QuerySet[ScriptTemplate]:
     return ScriptTemplate.objects.filter(account=account)
+
+
+def template_by_slug(*, account: Account, slug: str | None) -> ScriptTemplate | None:
+    return ScriptTemplate.objects.filter(account=account, slug=slug).first() if slug else None

@@ -112,7 +112,7 @@ class ScriptGenerationSerializer(serializers.ModelSerializer):
 
 class SessionDetailSerializer(SessionSerializer):
     facts = FactSerializer(many=True, read_only=True, source="live_facts")
-    diagnostic_checks = DiagnosticCheckSerializer(many=True, read_only=True, source="checks")
+    diagnostic_checks = DiagnosticCheckSerializer(many=True, read_only=True, source="live_checks")
     active_fix = serializers.SerializerMethodField()
     script_generations = ScriptGenerationSerializer(many=True, read_only=True)
 
@@ -130,6 +130,17 @@ class SessionDetailSerializer(SessionSerializer):
         return SuggestedFixSerializer(fixes[0]).data if fixes else None
 
 
+class SessionUpdateSerializer(SessionDetailSerializer):
+    """What PATCH answers: the session, and what the engineer should know about the change."""
+
+    warnings = serializers.ListField(
+        child=serializers.CharField(), read_only=True, help_text="E.g. a linked ticket the PSA could not confirm."
+    )
+
+    class Meta(SessionDetailSerializer.Meta):
+        fields = [*SessionDetailSerializer.Meta.fields, "warnings"]
+
+
 class ScriptGenerationRequestSerializer(StrictInputMixin, serializers.Serializer):
     template = serializers.SlugField(max_length=100)
     parameters = serializers.DictField(child=serializers.JSONField(), default=dict)
@@ -145,7 +156,15 @@ class ScriptTemplateSerializer(StrictInputMixin, serializers.ModelSerializer):
     slug = serializers.SlugField(max_length=100)
     description = text_field(5_000)
     body = text_field(50_000, allow_blank=False, required=True, trim_whitespace=False)
-    parameters_schema = serializers.JSONField(required=False)
+    parameters_schema = serializers.JSONField(
+        required=False,
+        help_text=(
+            '{"parameters": [{"key", "label", "field_type": "text" | "password" | "number" | "select", "required", '
+            '"options" (select), "pattern" (a regular expression the whole value must match; text and password), '
+            '"pattern_message" (what it expects: "a UNC path like \\\\server\\share"), "placeholder" (not on a '
+            'select), "default" (used when a generation omits the value; not on a password)}]}'
+        ),
+    )
 
     class Meta:
         model = ScriptTemplate

@@ -1,21 +1,20 @@
+"""REST paths of the session domain."""
+
 from django.urls import path
 
-from sessions import views
+from sessions import api
 
-session = "sessions/<uuid:session_id>"
+session = "ai-sessions/<uuid:session_id>"
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("sessions/new/", views.session_new, name="session-new"),
-    path(f"{session}/", views.workspace, name="workspace"),
-    path(f"{session}/ticket/", views.ticket_status, name="ticket-status"),
-    path(f"{session}/edit/", views.session_edit, name="session-edit"),
-    path(f"{session}/facts/", views.fact_add, name="fact-add"),
-    path(f"{session}/facts/<int:fact_id>/", views.fact_row, name="fact-row"),
-    path(f"{session}/facts/<int:fact_id>/edit/", views.fact_edit, name="fact-edit"),
-    path(f"{session}/facts/<int:fact_id>/delete/", views.fact_delete, name="fact-delete"),
-    path(f"{session}/checks/", views.check_add, name="check-add"),
-    path(f"{session}/fix/", views.fix_set, name="fix-set"),
-    path(f"{session}/fix/<int:fix_id>/outcome/", views.fix_outcome, name="fix-outcome"),
-    path(f"{session}/scripts/", views.scripts, name="scripts"),
+    path("ai-sessions/", api.SessionListCreate.as_view(), name="api-sessions"),
+    path(f"{session}/", api.SessionDetail.as_view(), name="api-session"),
+    path(f"{session}/facts/", api.FactListCreate.as_view(), name="api-facts"),
+    path(f"{session}/facts/<int:fact_id>/", api.FactDetail.as_view(), name="api-fact"),
+    path(f"{session}/diagnostic-checks/", api.DiagnosticCheckListCreate.as_view(), name="api-checks"),
+    path(f"{session}/diagnostic-checks/<int:check_id>/", api.DiagnosticCheckDetail.as_view(), name="api-check"),
+    path(f"{session}/suggested-fixes/", api.SuggestedFixListCreate.as_view(), name="api-fixes"),
+    path(f"{session}/suggested-fixes/<int:fix_id>/", api.SuggestedFixDetail.as_view(), name="api-fix"),
+    path(f"{session}/script-generations/", api.ScriptGenerationListCreate.as_view(), name="api-script-generations"),
+    path("script-templates/", api.ScriptTemplateListCreate.as_view(), name="api-script-templates"),
 ]

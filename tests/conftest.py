@@ -6,27 +6,28 @@ import socket
 import uuid
 
 import pytest
-from django.test import Client
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.models import Membership
 from accounts.services import account_create, member_create
+from devtools.claude_stub import ClaudeStub
+from llm import client as llm
 from sessions import services
-from sessions.models import Fact
-from tests.dns import FakeDns
-
-PASSWORD = "correct-horse-battery"
-
-PARAMETER_SCHEMA = {
-    "parameters": [
-        {"key": "share", "label": "Share path", "field_type": "text", "required": True},
-        {"key": "letter", "label": "Drive letter", "field_type": "select", "required": True, "options": ["S", "X"]},
-        {"key": "password", "label": "Password", "field_type": "password", "required": True},
-        {"key": "retries", "label": "Retries", "field_type": "number", "required": False},
-    ]
-}
-TEMPLATE_BODY = "net use {{ letter }}: {{ share }} /user:svc {{ password }} # retries={{ retries }}"
+from sessions.models import DiagnosticCheck, Fact, SuggestedFix
+from tests.support import commits
+from tests.support.background import background_in_a_thread  # noqa: F401 — a fixture
+from tests.support.clients import api_client_for, web_client_for
+from tests.support.data import (
+    ESCALATED_STATUS_ID,
+    FACT_API_KEY,
+    FACT_PASSWORD,
+    PARAMETER_SCHEMA,
+    PASSWORD,
+    RESOLVED_STATUS_ID,
+    SCRIPT_PASSWORD,
+    TEMPLATE_BODY,
+)
+from tests.support.dns import FakeDns
 
 
 def pytest_configure(config):
@@ -40,10 +41,36 @@ def pytest_configure(config):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Inline retries sleep their backoff; tests keep it short (Retry-After is still honoured).
     settings.FLOWPILOT_POST_RETRY_BASE_SECONDS = 0.01
+    # Assistant replies run inside the request in tests (their rows are in the test's transaction); the tests
+    # of streaming on the embedded defaults ask for the thread they run in there.
+    settings.FLOWPILOT_BACKGROUND_IN = "inline"
+    # Drafts prepared in the background would add model calls to every test that marks a fix; the tests of
+    # preparation (tests/drafting/test_preparation.py) turn it on.
+    settings.FLOWPILOT_PREPARE_DRAFTS = False
     # Tasks run inline unless a test starts a real worker (tests/reliability); CI has a broker URL set.
     from flowpilot.celery import app
 
     app.conf.task_always_eager = True
+
+
+@pytest.fixture(autouse=True)
+def commits_as_in_production():
+    """`transaction.on_commit` callbacks run as they would in production, not never (tests/support/commits.py).
+    A patch of its own, so a test's `monkeypatch.undo()` leaves it in place."""
+    with pytest.MonkeyPatch.context() as patch:
+        commits.install(patch)
+        yield
+
+
+@pytest.fixture(autouse=True)
+def fresh_sign_in_throttles(monkeypatch):
+    """Each test starts with no sign-in counted, under the real limits: django-axes keeps its failures in the
+    database (rolled back after each test), and the token endpoint's request rates get a cache of the test's own."""
+    from django.core.cache.backends.locmem import LocMemCache
+
+    from accounts.auth_lockout import SignInThrottle
+
+    monkeypatch.setattr(SignInThrottle, "cache", LocMemCache(f"sign-in-{uuid.uuid4().hex}", {}))
 
 
 @pytest.fixture(autouse=True)
@@ -78,21 +105,6 @@ def bob(account_a):
 @pytest.fixture
 def charlie(account_b):
     return account_b.memberships.get(user__username="charlie").user
-
-
-def api_client_for(user) -> APIClient:
-    client = APIClient()
-    if user is not None:
-        token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    return client
-
-
-def web_client_for(user, **options) -> Client:
-    """A browser-like client signed in as `user` (a session cookie; `options` such as enforce_csrf_checks)."""
-    client = Client(**options)
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
@@ -188,22 +200,18 @@ def fix_b(session_b, charlie):
 
 @pytest.fixture
 def simulator():
-    from psa.simulator import ConnectWiseSimulator
+    from devtools.connectwise.simulator import ConnectWiseSimulator
 
     with ConnectWiseSimulator(port=0) as sim:
         yield sim
-
-
-RESOLVED_STATUS_ID = 5  # "Resolved" on the simulator's Help Desk board
-ESCALATED_STATUS_ID = 4  # "Escalated - Tier 2"
 
 
 @pytest.fixture
 def psa_connected(settings, account_a, simulator):
     """Acme's PSA connection points at the simulator, with target statuses for both outcomes."""
     from accounts.services import account_settings_update
+    from devtools.connectwise.simulator import connection_fields
     from psa.services import psa_connection_save
-    from psa.simulator import connection_fields
 
     settings.FLOWPILOT_PSA_ALLOW_PRIVATE_HOSTS = True
     connection = psa_connection_save(account=account_a, **connection_fields(simulator.url), board_id=1)
@@ -214,56 +222,58 @@ def psa_connected(settings, account_a, simulator):
     return connection
 
 
-def skip_locally_fail_in_ci(reason: str) -> None:
-    """A test that needs a real service: skipped with the reason on a bare machine, failed under CI
-    (.ci/run sets CI=true and provides PostgreSQL and Redis), so nothing silently skips there."""
-    if os.environ.get("CI"):
-        pytest.fail(reason)
-    pytest.skip(reason)
+# Claude: the project's stub on 127.0.0.1, which the real SDK talks to
 
 
-def require_postgresql(what: str) -> None:
-    """Row locks and advisory locks are PostgreSQL's."""
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        skip_locally_fail_in_ci(f"{what} needs PostgreSQL (set DATABASE_URL, or run .ci/run)")
+@pytest.fixture
+def claude_stub():
+    with ClaudeStub() as stub:
+        yield stub
 
 
-def post_all_at_once(user, url: str, body: dict, *, count: int = 20) -> list:
-    """`count` API clients of `user` POST the same request released together at a barrier, each in
-    its own thread (and database connection); returns the responses."""
-    import threading
-
-    from django.db import connection
-
-    clients = [api_client_for(user) for _ in range(count)]
-    barrier = threading.Barrier(count)
-    responses = []
-
-    def post(client):
-        barrier.wait()
-        try:
-            responses.append(client.post(url, body, format="json"))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=post, args=(client,)) for client in clients]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return responses
+@pytest.fixture
+def model_on(settings, claude_stub):
+    """Drafting through the real SDK against the stub: key set, base URL on 127.0.0.1, fast limits."""
+    settings.ANTHROPIC_API_KEY = "test-key-not-real"
+    settings.ANTHROPIC_BASE_URL = claude_stub.url
+    settings.FLOWPILOT_DRAFT_TIMEOUT_SECONDS = 2.0
+    settings.FLOWPILOT_DRAFT_MAX_RETRIES = 1
+    llm._client.cache_clear()
+    yield claude_stub
+    llm._client.cache_clear()
 
 
-def wait_for(predicate, *, timeout: float, what: str):
-    """Poll `predicate` until it returns something truthy (and return that), or fail naming `what`."""
-    import time
+@pytest.fixture
+def model_off(settings):
+    settings.ANTHROPIC_API_KEY = ""
 
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"Timed out after {timeout}s waiting for {what}")
+
+@pytest.fixture
+def rich_session(session_a, bob, template_a):
+    """Bob's session with live and deleted facts, a check, a script generation and a fix."""
+    services.fact_add(session=session_a, user=bob, text="Only Outlook desktop prompts; OWA works.")
+    services.fact_add(
+        session=session_a,
+        user=bob,
+        text=f"Service account set with password={FACT_PASSWORD} and key {FACT_API_KEY}",
+        source_type=Fact.SourceType.SCRIPT_OUTPUT,
+    )
+    deleted = services.fact_add(session=session_a, user=bob, text="Deleted fact: blame the firewall")
+    services.fact_delete(fact=deleted)
+    services.check_record(
+        session=session_a,
+        name="List stored credentials",
+        command="cmdkey /list",
+        result=DiagnosticCheck.Result.FAILED,
+        output_summary="Stale MicrosoftOffice16 entry found.",
+    )
+    services.script_generate(
+        session=session_a,
+        user=bob,
+        template=template_a,
+        parameters={"share": r"\\fs01\finance", "letter": "S", "password": SCRIPT_PASSWORD},
+    )
+    fix = services.fix_set(session=session_a, user=bob, title="Remove cached Office credentials", confidence_pct=90)
+    services.fix_record_outcome(fix=fix, outcome=SuggestedFix.Outcome.APPLIED_SUCCESS)
+    session_a.refresh_from_db()
+    return session_a

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from bench.middleware import HEADER
 from bench.stats import Spread, paired_ratios
-from tests.conftest import api_client_for
+from tests.support.clients import api_client_for
 
 
 def test_a_spread_is_the_median_and_the_interquartile_range():

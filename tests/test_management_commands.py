@@ -1,15 +1,21 @@
 import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import CommandError, call_command
+from django.test import RequestFactory
 
 from accounts.models import Account, AccountSettings, Membership
-from handoff.kinds import DraftKind
+from devtools.demo import DEMO_ACCOUNT
+from drafting.kinds import DraftKind
 from handoff.services import handoff_post
 from psa.models import PsaConnection
-from sessions.management.commands.seed_demo import DEMO_ACCOUNT
 from sessions.models import DiagnosticCheck, Fact, ScriptGeneration, ScriptTemplate, Session, SuggestedFix
 
 User = get_user_model()
+
+
+def sign_in_request():
+    """django-axes counts every sign-in against its request's username and address."""
+    return RequestFactory().post("/accounts/login/")
 
 
 def counts():
@@ -25,7 +31,7 @@ class TestCreateAccount:
         assert membership.role == Membership.Role.ADMIN
         assert membership.user.is_staff and not membership.user.is_superuser
         assert AccountSettings.objects.get(account=account).preferences == {}
-        assert authenticate(username="alice", password="a-long-password") == membership.user
+        assert authenticate(sign_in_request(), username="alice", password="a-long-password") == membership.user
         assert "Created account 'Acme MSP' with admin 'alice'." in capsys.readouterr().out
 
     @pytest.mark.parametrize(
@@ -45,6 +51,33 @@ class TestCreateAccount:
         assert counts() == before
 
 
+class TestAddMember:
+    def test_it_adds_an_engineer_who_can_sign_in(self, db, capsys):
+        call_command("create_account", "Acme MSP", "--admin", "alice", "--password", "a-long-password")
+        call_command("add_member", "acme msp", "bob", "--password", "bobs-long-password")
+
+        membership = Membership.objects.get(user__username="bob")
+        assert (membership.account.name, membership.role) == ("Acme MSP", Membership.Role.ENGINEER)
+        assert not membership.user.is_staff  # engineers work sessions; Django admin is for account admins
+        assert authenticate(sign_in_request(), username="bob", password="bobs-long-password") == membership.user
+        assert "Added 'bob' to 'Acme MSP' as engineer." in capsys.readouterr().out
+
+    @pytest.mark.parametrize(
+        ("args", "message"),
+        [
+            (["Nowhere MSP", "bob", "--password", "bobs-long-password"], "There is no account named 'Nowhere MSP'"),
+            (["Acme MSP", "alice", "--password", "bobs-long-password"], "username 'alice' is taken"),
+            (["Acme MSP", "bob", "--password", "short"], "too short"),
+        ],
+    )
+    def test_it_refuses_clearly_and_adds_nobody(self, db, args, message):
+        call_command("create_account", "Acme MSP", "--admin", "alice", "--password", "a-long-password")
+        before = counts()
+        with pytest.raises(CommandError, match=message):
+            call_command("add_member", *args)
+        assert counts() == before
+
+
 class TestSeedDemo:
     def test_it_seeds_a_usable_demo_account(self, db, capsys):
         call_command("seed_demo")
@@ -52,7 +85,7 @@ class TestSeedDemo:
         roles = dict(account.memberships.values_list("user__username", "role"))
         assert roles == {"demo": "engineer", "demo-admin": "admin"}
         for username in roles:
-            assert authenticate(username=username, password="flowpilot-demo") is not None
+            assert authenticate(sign_in_request(), username=username, password="flowpilot-demo") is not None
         assert set(ScriptTemplate.objects.filter(account=account).values_list("slug", flat=True)) == {
             "map-network-drive",
             "clear-print-queue",
@@ -110,7 +143,7 @@ class TestSeedDemo:
 def test_claude_stub_serves_drafts_the_sdk_accepts(monkeypatch, capsys):
     import anthropic
 
-    from handoff.claude_stub import ClaudeStub
+    from devtools.claude_stub import ClaudeStub
 
     served = []
 

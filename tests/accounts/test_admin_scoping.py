@@ -10,7 +10,8 @@ from django.urls import reverse
 
 from accounts.models import AccountSettings
 from sessions.models import ScriptTemplate, Session
-from tests.conftest import PARAMETER_SCHEMA, web_client_for
+from tests.support.clients import web_client_for
+from tests.support.data import PARAMETER_SCHEMA
 
 
 def hidden_inputs(html: str) -> dict:
@@ -108,11 +109,15 @@ def test_a_bad_template_shows_form_errors(alice_web, overrides, field):
 
 def test_she_sets_the_connectwise_status_ids(alice_web, account_a):
     url = reverse("admin:accounts_accountsettings_change", args=[account_a.settings.pk])
-    response = alice_web.post(url, {"cw_resolved_status_id": "42", "cw_escalated_status_id": ""})
+    response = alice_web.post(
+        url, {"cw_resolved_status_id": "42", "cw_escalated_status_id": "", "background_drafts": "on"}
+    )
     assert response.status_code == 302
     assert AccountSettings.objects.get(account=account_a).preferences == {"cw_resolved_status_id": 42}
     for bad in ("0", "abc", "-5"):
-        response = alice_web.post(url, {"cw_resolved_status_id": bad, "cw_escalated_status_id": ""})
+        response = alice_web.post(
+            url, {"cw_resolved_status_id": bad, "cw_escalated_status_id": "", "background_drafts": "on"}
+        )
         assert response.status_code == 200
         assert "cw_resolved_status_id" in response.context["adminform"].form.errors
     assert AccountSettings.objects.get(account=account_a).preferences == {"cw_resolved_status_id": 42}
@@ -154,7 +159,7 @@ def test_she_adds_a_template_with_parameters(alice_web, account_a):
 def test_drafts_and_handoffs_are_read_only_and_scoped_in_admin(client, alice, charlie, session_a, psa_connected):
     from django.urls import reverse
 
-    from handoff.kinds import DraftKind
+    from drafting.kinds import DraftKind
     from handoff.models import Handoff
     from handoff.services import handoff_post
 

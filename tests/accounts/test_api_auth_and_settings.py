@@ -3,7 +3,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.models import AccountSettings
-from tests.conftest import PASSWORD
+from tests.support.data import PASSWORD
 
 TOKEN = reverse("api-token")
 SETTINGS = reverse("api-account-settings")
@@ -34,7 +34,7 @@ class TestToken:
     def test_a_user_outside_every_account_is_403(self, db):
         from django.contrib.auth import get_user_model
 
-        from tests.conftest import api_client_for
+        from tests.support.clients import api_client_for
 
         loner = get_user_model().objects.create_user("loner", password=PASSWORD)
         response = api_client_for(loner).get(reverse("api-sessions"))
@@ -42,12 +42,23 @@ class TestToken:
         assert "no FlowPilot account" in response.json()["detail"]
 
 
+def statuses(resolved, escalated, mfa_required=False) -> dict:
+    """The settings as the API answers them: each status under its name and its `cw_` alias."""
+    return {
+        "resolved_status_id": resolved,
+        "escalated_status_id": escalated,
+        "cw_resolved_status_id": resolved,
+        "cw_escalated_status_id": escalated,
+        "mfa_required": mfa_required,
+    }
+
+
 class TestAccountSettings:
     def test_an_admin_reads_and_sets_the_status_ids(self, alice_api, account_a):
-        assert alice_api.get(SETTINGS).json() == {"cw_resolved_status_id": None, "cw_escalated_status_id": None}
+        assert alice_api.get(SETTINGS).json() == statuses(None, None)
         response = alice_api.patch(SETTINGS, {"cw_resolved_status_id": 17, "cw_escalated_status_id": 23}, format="json")
         assert response.status_code == 200
-        assert response.json() == {"cw_resolved_status_id": 17, "cw_escalated_status_id": 23}
+        assert response.json() == statuses(17, 23)
         assert AccountSettings.objects.get(account=account_a).preferences == {
             "cw_resolved_status_id": 17,
             "cw_escalated_status_id": 23,
@@ -56,7 +67,7 @@ class TestAccountSettings:
     def test_null_unsets_a_status_id_and_omitted_keys_stay(self, alice_api, account_a):
         alice_api.patch(SETTINGS, {"cw_resolved_status_id": 17, "cw_escalated_status_id": 23}, format="json")
         response = alice_api.patch(SETTINGS, {"cw_resolved_status_id": None}, format="json")
-        assert response.json() == {"cw_resolved_status_id": None, "cw_escalated_status_id": 23}
+        assert response.json() == statuses(None, 23)
         assert AccountSettings.objects.get(account=account_a).preferences == {"cw_escalated_status_id": 23}
 
     def test_it_refuses_bad_status_ids_and_unknown_keys(self, alice_api, account_a):
@@ -79,5 +90,5 @@ class TestAccountSettings:
 
     def test_each_admin_sees_only_their_own_account(self, alice_api, charlie_api, account_a, account_b):
         alice_api.patch(SETTINGS, {"cw_resolved_status_id": 17}, format="json")
-        assert charlie_api.get(SETTINGS).json() == {"cw_resolved_status_id": None, "cw_escalated_status_id": None}
+        assert charlie_api.get(SETTINGS).json() == statuses(None, None)
         assert AccountSettings.objects.get(account=account_b).preferences == {}

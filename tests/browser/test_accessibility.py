@@ -6,7 +6,7 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from sessions import services
-from tests.browser.conftest import click_and_settle, open_preview, open_workspace, region, settled, signed_in
+from tests.support.browser import click_and_settle, open_preview, open_workspace, region, settled, signed_in
 
 AXE = Axe()
 
@@ -49,6 +49,7 @@ def test_every_screen_of_the_resolve_flow_passes_an_axe_audit(
     assert_accessible(page, "draft editor")
 
     simulator.set_faults(silent_status_rejection=True)
+    wrap_up.get_by_label("Resolve anyway: I have checked the problem is fixed").check()  # no fix marked as worked
     click_and_settle(page, wrap_up.get_by_role("button", name="Confirm & post to #1001"))
     expect(page.locator("#toasts").get_by_role("alert")).to_be_visible()
     assert_accessible(page, "failed post with its toast")
@@ -70,8 +71,10 @@ def test_form_errors_empty_states_and_a_local_escalation_pass_an_axe_audit(page,
     open_workspace(page, empty)
     assert_accessible(page, "empty workspace")
     facts = region(page, "What we know")
+    facts.get_by_text("Add a fact", exact=True).click()  # the add forms are folded until used
     facts.get_by_role("button", name="Add fact").click()  # nothing typed: the browser's own check stops it
     fix = region(page, "Suggested fix")
+    fix.get_by_text("Set a fix", exact=True).click()
     fix.get_by_label("Fix to try").fill("Re-enter the SMTP relay password")
     fix.get_by_label("Confidence (%)").fill("140")
     fix.get_by_role("button", name="Set fix").click()  # out of range: the browser refuses, nothing is sent

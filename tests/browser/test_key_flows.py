@@ -6,10 +6,11 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from psa.simulator import STATUSES
+from devtools.connectwise.simulator import STATUSES
+from psa.plaintext import markdown_to_plain_text
 from sessions import services
 from sessions.models import Fact, ScriptGeneration, Session, SuggestedFix
-from tests.browser.conftest import (
+from tests.support.browser import (
     assert_same_document,
     click_and_settle,
     mark_document,
@@ -20,7 +21,7 @@ from tests.browser.conftest import (
     signed_in,
     tab_to,
 )
-from tests.conftest import RESOLVED_STATUS_ID
+from tests.support.data import RESOLVED_STATUS_ID
 
 RESOLVED_NAME = next(status[2] for status in STATUSES if status[0] == RESOLVED_STATUS_ID)  # "Resolved"
 
@@ -56,12 +57,15 @@ def test_a_fact_is_added_and_edited_inline_without_a_page_reload(page, shot, bob
     open_workspace(page, session_a)
     mark_document(page)
     facts = region(page, "What we know")
+    expect(facts.get_by_label("Fact", exact=True)).to_be_hidden()  # folded until used
 
+    facts.get_by_text("Add a fact", exact=True).click()
     facts.get_by_label("Fact", exact=True).fill("Only Outlook desktop prompts; OWA works.")
     click_and_settle(page, facts.get_by_role("button", name="Add fact"))
     expect(facts.get_by_role("listitem").filter(has_text="Only Outlook desktop prompts; OWA works.")).to_be_visible()
     expect(facts.get_by_role("heading")).to_have_text("What we know 1")
     expect(facts.get_by_label("Fact", exact=True)).to_have_value("")  # a fresh form for the next fact
+    expect(facts.get_by_label("Fact", exact=True)).to_be_focused()  # still open, to type the next one
     assert_same_document(page)
     shot("fact-added")
 
@@ -89,6 +93,7 @@ def test_a_suggested_fix_is_set_and_its_outcome_recorded(page, shot, bob, sessio
     fix = region(page, "Suggested fix")
     expect(fix.get_by_text("No working hypothesis yet.")).to_be_visible()
 
+    fix.get_by_text("Set a fix", exact=True).click()  # the form is folded until used
     fix.get_by_label("Fix to try").fill("Clear the cached Office credentials")
     fix.get_by_label("Confidence (%)").fill("80")
     click_and_settle(page, fix.get_by_role("button", name="Set fix"))
@@ -98,6 +103,7 @@ def test_a_suggested_fix_is_set_and_its_outcome_recorded(page, shot, bob, sessio
     expect(fix.get_by_text("Outcome: Proposed")).to_be_visible()
     shot("fix-set")
 
+    fix.get_by_text("Record how it went").click()  # folded until used
     fix.get_by_label("Record the outcome").select_option(label="Applied — fixed it")
     fix.get_by_label("Notes").fill("Outlook stopped prompting after the credentials were removed.")
     click_and_settle(page, fix.get_by_role("button", name="Record outcome"))
@@ -171,7 +177,8 @@ def test_a_resolution_note_is_previewed_edited_kept_across_a_reload_and_posted_o
     wrap_up = open_preview(page)
     expect(wrap_up.get_by_role("heading", name="Resolution note")).to_be_visible()
     expect(wrap_up.get_by_text("Customer-visible", exact=True)).to_be_visible()
-    expect(wrap_up.get_by_role("article")).not_to_be_empty()
+    expect(wrap_up.get_by_text("Exactly as it will land on ticket #1001, as plain text:")).to_be_visible()
+    expect(wrap_up.locator("pre.note-text")).to_contain_text("Problem")
     shot("resolution-preview")
 
     click_and_settle(page, wrap_up.get_by_role("link", name="Edit", exact=True))
@@ -181,11 +188,12 @@ def test_a_resolution_note_is_previewed_edited_kept_across_a_reload_and_posted_o
 
     page.reload()
     wrap_up = region(page, "Wrap up")
-    expect(wrap_up.get_by_role("article")).to_have_text(edited)
+    expect(wrap_up.locator("pre.note-text")).to_have_text(markdown_to_plain_text(edited))
     expect(wrap_up.get_by_text(re.compile(r"Edited by bob"))).to_be_visible()
     shot("resolution-after-reload")
     mark_document(page)
 
+    wrap_up.get_by_label("Resolve anyway: I have checked the problem is fixed").check()  # no fix marked as worked
     wrap_up.get_by_role("button", name="Confirm & post to #1001").click()
     verified = f"Posted the resolution note to ticket #1001. Status verified: the ticket now shows “{RESOLVED_NAME}”."
     expect(page.locator("#toasts").get_by_role("status")).to_contain_text(verified)
@@ -197,7 +205,7 @@ def test_a_resolution_note_is_previewed_edited_kept_across_a_reload_and_posted_o
     shot("resolution-posted")
 
     notes = simulator.notes_for(1001)
-    assert [note["text"] for note in notes] == [edited]
+    assert [note["text"] for note in notes] == [markdown_to_plain_text(edited)]
     assert notes[0]["resolutionFlag"] is True
     assert simulator.ticket(1001)["status"] == {"id": RESOLVED_STATUS_ID, "name": RESOLVED_NAME, "_info": {}}
     session_a.refresh_from_db()
@@ -232,6 +240,7 @@ def test_a_silently_rejected_status_is_explained_and_retry_finishes_with_one_not
     open_workspace(page, session_a)
     wrap_up = open_preview(page)
     expect(wrap_up.get_by_text("Customer-visible", exact=True)).to_be_visible()
+    wrap_up.get_by_label("Resolve anyway: I have checked the problem is fixed").check()  # no fix marked as worked
     click_and_settle(page, wrap_up.get_by_role("button", name="Confirm & post to #1001"))
 
     # In plain words, where the engineer is looking: the card in the wrap-up area, and a toast.
@@ -265,6 +274,8 @@ def test_the_main_actions_work_from_the_keyboard_alone(page, shot, bob, local_se
     mark_document(page)
     facts = region(page, "What we know")
 
+    tab_to(page, facts.get_by_text("Add a fact", exact=True))
+    page.keyboard.press("Enter")  # unfolds the form
     fact = facts.get_by_label("Fact", exact=True)
     tab_to(page, fact)
     page.keyboard.type("The printer answers ping but not on port 9100.")
@@ -281,6 +292,8 @@ def test_the_main_actions_work_from_the_keyboard_alone(page, shot, bob, local_se
     expect(wrap_up.get_by_role("heading", name="Resolution note")).to_be_visible()
     expect(wrap_up.get_by_text(re.compile(r"confirming resolves this session locally"))).to_be_visible()
 
+    tab_to(page, wrap_up.get_by_label("Resolve anyway: I have checked the problem is fixed"))
+    page.keyboard.press("Space")  # no fix is marked as worked: the page asks first
     tab_to(page, wrap_up.get_by_role("button", name="Confirm & resolve locally", exact=True))
     page.keyboard.press("Enter")
     expect(region(page, "Outcome").get_by_role("heading", name="Resolved locally")).to_be_visible()
@@ -299,6 +312,7 @@ def test_a_fact_added_after_the_preview_warns_the_draft_is_stale_and_regenerate_
     expect(wrap_up.get_by_text("The session changed since this draft")).to_have_count(0)
 
     facts = region(page, "What we know")
+    facts.get_by_text("Add a fact", exact=True).click()
     facts.get_by_label("Fact", exact=True).fill("The printer got a new IP from DHCP overnight.")
     click_and_settle(page, facts.get_by_role("button", name="Add fact"))
     # The panel heard the session change and re-read itself: the warning, and the draft still in place.

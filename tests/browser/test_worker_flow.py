@@ -5,7 +5,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import open_preview, open_workspace, region, signed_in
+from tests.support.browser import open_preview, open_workspace, region, signed_in
 
 SLOW_PSA_MS = 700  # each of the three round trips (note, status, re-read): long enough to watch the progress
 
@@ -19,6 +19,7 @@ def test_a_post_run_by_the_worker_shows_progress_then_the_verified_status(
     wrap_up = open_preview(page)  # drafted by the worker too
     expect(wrap_up.get_by_text("Customer-visible", exact=True)).to_be_visible()
 
+    wrap_up.get_by_label("Resolve anyway: I have checked the problem is fixed").check()  # no fix marked as worked
     wrap_up.get_by_role("button", name="Confirm & post to #1001").click()
 
     progress = page.locator("#wrap-up").get_by_role("status").filter(has_text="Posting the resolution note")

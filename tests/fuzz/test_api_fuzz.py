@@ -4,9 +4,9 @@ with real data behind the ids. Every answer must be a non-5xx whose status code,
 body the schema documents. Strings come now and then from a list of troublemakers (app_schema.py).
 
 Nothing is excluded. Posting and the connection test reach the project's ConnectWise simulator on
-127.0.0.1, never the internet; the token endpoint has no throttle to trip, and gets alice's real
-credentials some of the time. Each operation is its own test over freshly seeded data, so one
-operation's writes (a session closed by a post) never decide another's answers.
+127.0.0.1, never the internet; the token endpoint gets alice's real credentials some of the time, and its
+throttles and lockout (429, documented) trip as they would for anyone. Each operation is its own test over
+freshly seeded data, so one operation's writes (a session closed by a post) never decide another's answers.
 """
 
 import pytest
@@ -22,12 +22,13 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from handoff import previews
+from drafting import services as drafting_services
+from drafting.kinds import DraftKind
 from handoff import services as handoff_services
-from handoff.kinds import DraftKind
 from handoff.models import Handoff
-from tests.conftest import PASSWORD
+from sessions import services as session_services
 from tests.fuzz.app_schema import NAUGHTY_STRINGS, schema
+from tests.support.data import PASSWORD
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 EXAMPLES_PER_OPERATION = 30
@@ -39,7 +40,10 @@ any_text = st.sampled_from(NAUGHTY_STRINGS) | st.text(max_size=30)
 plain_text = st.from_regex(r"[A-Za-z0-9_.\\]{1,20}", fullmatch=True)
 VALID_BODIES = {
     "POST /api/auth/token/": st.fixed_dictionaries(
-        {"username": st.just("alice"), "password": st.just(PASSWORD) | any_text}
+        {"username": st.just("alice"), "password": st.just(PASSWORD) | any_text},
+        optional={
+            "otp": st.from_regex(r"[0-9]{6}", fullmatch=True) | st.from_regex(r"[a-z2-7]{4}-[a-z2-7]{4}") | any_text
+        },
     ),
     "POST /api/ai-sessions/{session_id}/script-generations/": st.fixed_dictionaries(
         {
@@ -73,12 +77,51 @@ VALID_BODIES = {
     ),
     "PUT /api/account/psa-connection/": st.fixed_dictionaries(
         {
-            "site_url": st.sampled_from(["https://psa.example.com", "http://127.0.0.1:8765"]),  # tests/dns.py
+            "site_url": st.sampled_from(["https://psa.example.com", "http://127.0.0.1:8765"]),  # tests/support/dns.py
             "company_id": plain_text | any_text,
             "public_key": plain_text | any_text,
             "client_id": plain_text | any_text,
         },
         optional={"private_key": any_text, "board_id": st.integers(), "notify_customer": st.booleans()},
+    )
+    | st.fixed_dictionaries(
+        {"provider": st.just("autotask"), "username": plain_text | any_text},
+        optional={
+            "secret": any_text,
+            "integration_code": any_text,
+            "api_url": st.sampled_from(["", "https://psa.example.com/ATServicesRest", "http://127.0.0.1:8767"])
+            | any_text,
+            "impersonation_resource_id": st.from_regex(r"[0-9]{1,10}", fullmatch=True) | any_text,
+            "zone_lookup_url": st.sampled_from(["https://psa.example.com/atservicesrest", "http://127.0.0.1:8767"]),
+        },
+    )
+    | st.fixed_dictionaries(
+        {
+            "provider": st.just("halopsa"),
+            "site_url": st.sampled_from(["https://psa.example.com", "http://127.0.0.1:8768"]) | any_text,
+            "client_id": plain_text | any_text,
+        },
+        optional={
+            "client_secret": any_text,
+            "auth_url": st.sampled_from(["", "https://psa.example.com/auth"]) | any_text,
+            "tenant": plain_text | any_text,
+            "notify_customer": st.booleans(),
+        },
+    ),
+    "POST /api/account/members/": st.fixed_dictionaries(
+        {"username": plain_text | any_text, "role": st.sampled_from(["engineer", "admin"]) | any_text},
+        optional={"email": st.just("erin@acme.example") | any_text, "password": st.just(PASSWORD) | any_text},
+    ),
+    "PATCH /api/account/members/{member_id}/": st.fixed_dictionaries(
+        {}, optional={"role": st.sampled_from(["engineer", "admin"]) | any_text, "is_active": st.booleans()}
+    ),
+    "PATCH /api/account/settings/": st.fixed_dictionaries(
+        {},
+        optional={
+            name: st.none() | st.integers(min_value=-1, max_value=2**31)
+            for name in ("resolved_status_id", "escalated_status_id", "cw_resolved_status_id", "cw_escalated_status_id")
+        }
+        | {"mfa_required": st.booleans() | st.none() | any_text},
     ),
 }
 
@@ -96,17 +139,25 @@ def in_test_transaction():
 
 @pytest.fixture
 def real_ids(session_a, fact_a, fix_a, template_a, psa_connected, simulator, settings, bob):
-    """Bob's session at Acme (ticket 1001) with a fact, an active fix, a drafted resolution note and a
+    """Bob's session at Acme (ticket 1001) with a fact, a check, an active fix, a drafted resolution note and a
     handoff that failed when ConnectWise refused the note; Acme has the map-drive template with its
     password parameter and a PSA connection to the simulator. Drafting is offline."""
     settings.ANTHROPIC_API_KEY = ""
-    assert previews.preview_request(session=session_a, kind=DraftKind.RESOLUTION_NOTE).ready
+    assert drafting_services.preview_request(session=session_a, kind=DraftKind.RESOLUTION_NOTE).ready
     simulator.set_faults(reject={"methods": ["POST"], "message": "Note refused"})
     handoff = handoff_services.handoff_post(
         session=session_a, kind=DraftKind.ESCALATION_PACKAGE, markdown="## Problem\nOutlook prompts.", user=bob
     )
     assert handoff.state == Handoff.State.FAILED
-    return {"session_id": session_a.pk, "fact_id": fact_a.pk, "fix_id": fix_a.pk, "handoff_id": handoff.pk}
+    check = session_services.check_record(session=session_a, name="Ping the mail host", result="passed")
+    return {
+        "session_id": session_a.pk,
+        "fact_id": fact_a.pk,
+        "check_id": check.pk,
+        "fix_id": fix_a.pk,
+        "handoff_id": handoff.pk,
+        "member_id": bob.pk,
+    }
 
 
 @schema.parametrize()

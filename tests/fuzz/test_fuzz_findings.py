@@ -91,7 +91,7 @@ class TestErrorAnswers:
         def queue_down(task, *args):
             raise ServiceUnavailable("The task queue is unavailable right now, so nothing was started.")
 
-        monkeypatch.setattr("handoff.services.enqueue", queue_down)
+        monkeypatch.setattr("flowpilot.celery.enqueue", queue_down)
         url = reverse("api-resolution-post", args=[session_a.pk])
         response = alice_api.post(url, {"markdown": "## Problem\nOutlook prompts."}, format="json")
         assert response.status_code == 503
@@ -169,3 +169,56 @@ class TestTheSchemaSaysWhatInputIsRefused:
         parameters = schema.raw_schema["paths"]["/api/ai-sessions/"]["get"]["parameters"]
         (page,) = [parameter for parameter in parameters if parameter["name"] == "page"]
         assert page["schema"]["minimum"] == 1
+
+
+class TestEachPsasConnectionMatchesTheSchema:
+    """The connection's JSON is polymorphic on `provider` (DESIGN §11): each PSA's answer is one the schema
+    documents, its secrets only as `has_…` flags."""
+
+    @pytest.mark.parametrize(
+        "body",
+        [
+            {
+                "provider": "connectwise",
+                "site_url": "https://psa.example.com",
+                "company_id": "acme",
+                "public_key": "pub",
+                "private_key": "priv",
+                "client_id": "client",
+            },
+            {
+                "provider": "autotask",
+                "username": "api@acme.example",
+                "secret": "s",
+                "integration_code": "c",
+                "api_url": "https://psa.example.com/ATServicesRest",
+            },
+            {
+                "provider": "halopsa",
+                "site_url": "https://psa.example.com",
+                "client_id": "client",
+                "client_secret": "s",
+                "tenant": "acme",
+            },
+        ],
+        ids=["connectwise", "autotask", "halopsa"],
+    )
+    def test_put_and_get_answer_as_documented(self, alice_api, body):
+        put = alice_api.put(reverse("api-psa-connection"), body, format="json")
+        assert put.status_code == 200, put.json()
+        assert_documented(put, "PUT", "/api/account/psa-connection/")
+        got = alice_api.get(reverse("api-psa-connection"))
+        assert got.json()["provider"] == body["provider"]
+        assert_documented(got, "GET", "/api/account/psa-connection/")
+
+    def test_a_field_of_another_psa_is_a_documented_400(self, alice_api):
+        body = {"provider": "halopsa", "site_url": "https://psa.example.com", "client_id": "c", "company_id": "x"}
+        response = alice_api.put(reverse("api-psa-connection"), body, format="json")
+        assert response.status_code == 400
+        assert response.json()["company_id"] == ["Unknown or read-only field."]
+        assert_documented(response, "PUT", "/api/account/psa-connection/")
+
+    def test_the_settings_answer_both_names_as_documented(self, alice_api):
+        response = alice_api.patch(reverse("api-account-settings"), {"resolved_status_id": 5}, format="json")
+        assert response.json()["cw_resolved_status_id"] == 5
+        assert_documented(response, "PATCH", "/api/account/settings/")

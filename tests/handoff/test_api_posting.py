@@ -4,13 +4,14 @@ import pytest
 from django.urls import reverse
 
 from accounts.services import account_settings_update
+from devtools.connectwise.simulator import connection_fields
 from handoff.models import Handoff
 from psa.models import PsaConnection
+from psa.plaintext import markdown_to_plain_text
 from psa.services import psa_connection_save
-from psa.simulator import connection_fields
 from sessions import services
 from sessions.models import Session
-from tests.conftest import ESCALATED_STATUS_ID, RESOLVED_STATUS_ID
+from tests.support.data import ESCALATED_STATUS_ID, RESOLVED_STATUS_ID
 
 TEXT = (
     "## Problem\n\nOutlook prompted for a password.\n\n## What we confirmed\n\n- Stale credentials.\n\n"
@@ -37,13 +38,14 @@ def test_resolve_posts_a_resolution_note_and_verifies_the_status(bob_api, sessio
     handoff = bob_api.get(handoff_url(response.json()["id"])).json()
     assert (handoff["state"], handoff["outcome"], handoff["error"]) == ("succeeded", "resolved", None)
     (note,) = simulator.notes_for(1001)
-    assert note["text"] == TEXT
+    assert note["text"] == markdown_to_plain_text(TEXT)
     assert (note["resolutionFlag"], note["internalAnalysisFlag"], note["detailDescriptionFlag"]) == (True, False, False)
     assert handoff["psa"] == {
         "provider": "connectwise",
         "ticket_id": 1001,
         "note_id": note["id"],
         "note_kind": "resolution",
+        "note_text": note["text"],
         "status": {"target_id": RESOLVED_STATUS_ID, "id": RESOLVED_STATUS_ID, "name": "Resolved", "verified": True},
         "status_transition_skipped_reason": "",
     }
@@ -164,6 +166,7 @@ def test_transient_faults_that_outlast_the_retries_fail_with_the_text_kept(
     assert body["state"] == "failed"
     assert body["error"]["code"] == "psa_unavailable"
     assert body["attempts"] == 3  # eager tasks wait inside the request: two quick retries, then Retry is the user's
+    assert body["error"]["message"].endswith("(gave up after 3 attempts)")
     assert body["markdown"] == TEXT
     assert Session.objects.get(pk=session_a.pk).is_open
 

@@ -9,14 +9,15 @@ from django.contrib.messages import get_messages
 from django.test import Client
 from django.urls import reverse
 
-from accounts.admin import known_models
 from accounts.models import AccountSettings
-from psa.models import PsaConnection
-from psa.simulator import (
+from devtools.connectwise.simulator import (
     SIMULATOR_PRIVATE_KEY,
     connection_fields,
 )
-from tests.conftest import ESCALATED_STATUS_ID, PASSWORD, RESOLVED_STATUS_ID, web_client_for
+from llm.actions import known_models
+from psa.models import PsaConnection
+from tests.support.clients import web_client_for
+from tests.support.data import ESCALATED_STATUS_ID, RESOLVED_STATUS_ID
 
 
 @pytest.fixture
@@ -252,7 +253,7 @@ def test_another_accounts_admin_cannot_run_actions_on_acmes_connection(charlie, 
 
 def test_engineers_have_no_admin(bob, psa_connected, simulator):
     client = Client()
-    assert client.login(username="bob", password=PASSWORD)
+    client.force_login(bob)  # signed in as an engineer (the sign-in itself is tested in tests/accounts)
 
     for response in (client.get(changelist_url()), client.get(change_url(psa_connected))):
         assert response.status_code == 302
@@ -271,6 +272,7 @@ def settings_form(**overrides):
         "cw_escalated_status_id": "",
         "resolution_note_model": "",
         "escalation_package_model": "",
+        "background_drafts": "on",  # ticked, as the form shows it: a browser sends it
     }
     return {**form, **overrides}
 
@@ -407,3 +409,16 @@ def test_an_unknown_model_is_a_form_error(alice_web, account_a):
 def test_another_accounts_admin_cannot_open_acmes_settings(charlie, account_a, psa_connected, simulator):
     assert web_client_for(charlie).get(settings_url(account_a)).status_code == 404
     assert simulator.state()["requests"] == {}
+
+
+def test_unticking_background_drafts_turns_them_off_for_the_account(alice_web, account_a, settings):
+    from drafting.preparation import background_drafts_on
+
+    settings.FLOWPILOT_PREPARE_DRAFTS = True  # the deployment's switch (off in the other tests)
+    form = settings_form()
+    del form["background_drafts"]
+
+    assert alice_web.post(settings_url(account_a), form).status_code == 302
+    assert background_drafts_on(AccountSettings.objects.get(account=account_a)) is False
+    assert alice_web.post(settings_url(account_a), settings_form()).status_code == 302
+    assert background_drafts_on(AccountSettings.objects.get(account=account_a)) is True

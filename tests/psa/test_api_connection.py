@@ -9,14 +9,14 @@ import socket
 import pytest
 from django.urls import reverse
 
-from psa import site_url
-from psa.models import PsaConnection
-from psa.simulator import (
+from devtools.connectwise.simulator import (
     SIMULATOR_COMPANY_ID,
     SIMULATOR_PRIVATE_KEY,
     SIMULATOR_PUBLIC_KEY,
     connection_fields,
 )
+from psa import site_url
+from psa.models import PsaConnection
 
 PRIVATE_KEY = "pk-Acme-0f3c9e77d2b1"
 PUBLIC_HOST = "api-na.example.com"
@@ -226,7 +226,8 @@ def test_it_refuses_a_bad_codebase(alice_api, codebase):
         ({"company_id": 42}, "company_id"),
         ({"private_key": ["a", "b"]}, "private_key"),
         ({"site_url": None}, "site_url"),
-        ({"provider": "autotask"}, "provider"),
+        ({"provider": "freshdesk"}, "provider"),
+        ({"provider": 3}, "provider"),
         ({"site_url": ...}, "site_url"),
         ({"client_id": ...}, "client_id"),
         ({"public_key": "k" * 201}, "public_key"),
@@ -424,7 +425,7 @@ def test_an_error_report_never_shows_the_private_key(rf, settings, account_a):
     frames = reporter.get_traceback_data()["frames"]
     (save_frame,) = [frame for frame in frames if frame["function"] == "psa_connection_save"]
     local_vars = dict(save_frame["vars"])
-    assert set(local_vars["private_key"].strip("'")) == {"*"}  # shown as '********************'
+    assert set(local_vars["fields"].strip("'")) == {"*"}  # the provider's fields, shown as '********************'
     assert secret not in repr(
         [frame["vars"] for frame in frames if frame["function"] != "test_an_error_report_never_shows_the_private_key"]
     )

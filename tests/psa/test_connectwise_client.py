@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from unittest import mock
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -20,6 +21,7 @@ from psa.providers.base import (
     PsaAuthError,
     PsaError,
     PsaNotFound,
+    PsaPermissionDenied,
     PsaTransientError,
     PsaValidationError,
     Ticket,
@@ -35,6 +37,7 @@ PRIVATE_KEY = "priv-SECRET-123"
 SETTINGS = ConnectionSettings(
     site_url=SITE, company_id="acme", public_key="pub", private_key=PRIVATE_KEY, client_id="client-uuid"
 )
+SINCE = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)  # a handoff's first attempt
 AUTH_TOKEN = base64.b64encode(b"acme+pub:priv-SECRET-123").decode()
 
 TICKET_JSON = {
@@ -90,8 +93,26 @@ def test_it_sends_the_credentials_and_json_headers(cw, provider):
     assert scheme == "Basic"
     assert base64.b64decode(token).decode() == "acme+pub:priv-SECRET-123"
     assert headers["clientId"] == "client-uuid"
-    assert headers["Accept"] == "application/json"
+    assert headers["Accept"] == "application/vnd.connectwise.com+json; version=2025.1"  # the pinned default
     assert headers["Content-Type"] == "application/json"
+
+
+def test_it_pins_the_api_version_it_is_given(cw):
+    cw.get(TICKET_URL, json=TICKET_JSON)
+
+    ConnectWiseProvider(SETTINGS, api_version="2024.2").get_ticket(1001)
+
+    assert cw.calls[0].request.headers["Accept"] == "application/vnd.connectwise.com+json; version=2024.2"
+
+
+def test_the_pinned_version_is_a_setting_with_a_tested_default(settings, psa_connected, simulator):
+    from psa.services import provider_for
+
+    assert settings.FLOWPILOT_CW_API_VERSION == "2025.1"
+    settings.FLOWPILOT_CW_API_VERSION = "2024.2"
+    provider_for(psa_connected).get_ticket(1001)
+
+    assert simulator.state()["accept_headers"] == ["application/vnd.connectwise.com+json; version=2024.2"]
 
 
 def test_it_passes_the_timeout_and_never_follows_redirects(cw):
@@ -112,7 +133,7 @@ def test_it_uses_one_session_for_every_request(cw):
 
     provider = ConnectWiseProvider(SETTINGS, session=session)
     provider.get_ticket(1001)
-    provider.list_recent_notes(1001)
+    list(provider.list_notes_since(1001, SINCE))
 
     assert session.headers["clientId"] == "client-uuid"
     assert [call.request.headers["Authorization"] for call in cw.calls] == [f"Basic {AUTH_TOKEN}"] * 2
@@ -207,30 +228,30 @@ def test_it_asks_connectwise_to_notify_the_customer_when_told(cw, provider):
     assert sent_json(cw.calls[0])["processNotifications"] is True
 
 
-def test_it_lists_recent_notes_newest_first(cw, provider):
-    cw.get(
-        f"{TICKET_URL}/notes",
-        match=[matchers.query_param_matcher({"orderBy": "id desc", "pageSize": "10", "page": "1"})],
-        json=[
-            {"id": 9, "ticketId": 1001, "text": "Newest", "internalAnalysisFlag": True, "resolutionFlag": False},
-            {"id": 8, "text": "Older"},
-        ],
-    )
+def test_it_reads_every_note_since_a_time_newest_first_page_after_page(cw, provider):
+    full_page = [{"id": 500 - n, "ticketId": 1001, "text": f"Note {500 - n}"} for n in range(100)]
+    cw.get(f"{TICKET_URL}/notes", json=full_page)
+    cw.get(f"{TICKET_URL}/notes", json=[{"id": 9, "text": "Oldest", "internalAnalysisFlag": True}])
 
-    notes = provider.list_recent_notes(1001, limit=10)
+    notes = list(provider.list_notes_since(1001, SINCE))
 
-    assert cw.calls[0].request.url == f"{TICKET_URL}/notes?orderBy=id+desc&pageSize=10&page=1"
-    assert notes == [
-        Note(id=9, ticket_id=1001, text="Newest", internal=True, resolution=False),
-        Note(id=8, ticket_id=1001, text="Older", internal=False, resolution=False),
+    since = "dateCreated >= [2026-12-01T07:50:00Z]"  # ten minutes before: ConnectWise's clock may be behind ours
+    assert [parse_qs(urlsplit(call.request.url).query) for call in cw.calls] == [
+        {"conditions": [since], "orderBy": ["id desc"], "pageSize": ["100"], "page": ["1"]},
+        {"conditions": [since], "orderBy": ["id desc"], "pageSize": ["100"], "page": ["2"]},
     ]
+    assert len(notes) == 101
+    assert notes[0] == Note(id=500, ticket_id=1001, text="Note 500", internal=False, resolution=False)
+    assert notes[-1] == Note(id=9, ticket_id=1001, text="Oldest", internal=True, resolution=False)
 
 
-def test_it_lists_25_recent_notes_by_default(cw, provider):
-    cw.get(f"{TICKET_URL}/notes", json=[])
+def test_it_stops_reading_notes_as_soon_as_the_caller_has_what_it_wants(cw, provider):
+    cw.get(f"{TICKET_URL}/notes", json=[{"id": 600 - n, "text": "x"} for n in range(100)])
 
-    assert provider.list_recent_notes(1001) == []
-    assert cw.calls[0].request.url == f"{TICKET_URL}/notes?orderBy=id+desc&pageSize=25&page=1"
+    first = next(iter(provider.list_notes_since(1001, SINCE)))
+
+    assert first.id == 600
+    assert len(cw.calls) == 1
 
 
 def test_it_sets_the_status_with_a_json_patch(cw, provider):
@@ -312,20 +333,57 @@ def test_it_stops_following_next_links_after_50_pages(cw, provider):
 # Errors
 
 
-@pytest.mark.parametrize("status", [401, 403])
-def test_it_maps_refused_credentials_to_an_auth_error(cw, provider, status):
-    cw.get(TICKET_URL, status=status, json={"code": "Unauthorized", "message": "Bad keys"})
+def test_it_maps_refused_credentials_to_an_auth_error(cw, provider):
+    cw.get(TICKET_URL, status=401, json={"code": "Unauthorized", "message": "Bad keys"})
 
     with pytest.raises(PsaAuthError) as caught:
         provider.get_ticket(1001)
 
     assert caught.value.message.startswith("ConnectWise refused the credentials")
-    assert caught.value.status_code == status
+    assert caught.value.status_code == 401
     assert caught.value.code == "psa_auth_failed"
+
+
+@pytest.mark.parametrize(
+    ("call", "method", "url", "refused", "permission"),
+    [
+        (lambda p: p.get_ticket(1001), "GET", TICKET_URL, "reading ticket 1001", "Service Tickets: Inquire"),
+        (
+            lambda p: p.post_note(1001, text="x", kind=NoteKind.RESOLUTION),
+            "POST",
+            f"{TICKET_URL}/notes",
+            "adding a note to ticket 1001",
+            "Service Tickets: Add and Edit",
+        ),
+        (lambda p: p.set_status(1001, 5), "PATCH", TICKET_URL, "changing the status of ticket 1001", "Add and Edit"),
+        (
+            lambda p: p.list_board_statuses(1),
+            "GET",
+            f"{BASE}/service/boards/1/statuses",
+            "reading the statuses of board 1",
+            "Table Setup: Inquire",
+        ),
+    ],
+    ids=["ticket", "note", "status", "board-statuses"],
+)
+def test_a_403_names_the_refused_call_and_the_security_role_it_needs(
+    cw, provider, call, method, url, refused, permission
+):
+    cw.add(method, url, status=403, json={"code": "Forbidden", "message": "You do not have access to this resource."})
+
+    with pytest.raises(PsaPermissionDenied) as caught:
+        call(provider)
+
+    assert caught.value.code == "psa_permission_denied"
+    assert f"ConnectWise refused {refused} (HTTP 403)" in caught.value.message
+    assert "the API member's security role does not allow it" in caught.value.message
+    assert permission in caught.value.message
+    assert "keys" not in caught.value.message  # not the advice for bad credentials
 
 
 def test_it_maps_an_unknown_ticket_to_not_found(cw, provider):
     cw.get(TICKET_URL, status=404, json={"code": "NotFound", "message": "Ticket not found"})
+    cw.get(f"{SITE}/login/companyinfo/acme", json={"Codebase": "v4_6_release/"})  # the codebase has not moved
 
     with pytest.raises(PsaNotFound) as caught:
         provider.get_ticket(1001)
@@ -585,3 +643,54 @@ def test_it_checks_the_credentials_with_system_info(cw, provider):
 
     assert provider.check_credentials() == "ConnectWise v2025.1.10431"
     assert cw.calls[0].request.headers["clientId"] == "client-uuid"
+
+
+# A cloud upgrade moves the codebase
+
+
+COMPANY_INFO_URL = f"{SITE}/login/companyinfo/acme"
+
+
+def test_a_404_after_the_codebase_moved_finds_the_new_one_and_calls_it_there(cw):
+    moved = []
+    cw.get(TICKET_URL, status=404, json={"code": "NotFound", "message": "Not found"})
+    cw.get(COMPANY_INFO_URL, json={"Codebase": "v2025_2/"})
+    cw.get(f"{SITE}/v2025_2/apis/3.0/service/tickets/1001", json=TICKET_JSON)
+    provider = ConnectWiseProvider(SETTINGS, on_codebase_moved=moved.append)
+
+    ticket = provider.get_ticket(1001)
+
+    assert ticket.id == 1001
+    assert moved == ["v2025_2/"]
+    assert provider.base_url == f"{SITE}/v2025_2/apis/3.0"
+    assert "Authorization" not in cw.calls[1].request.headers  # companyinfo is asked without the keys
+
+
+def test_a_404_with_the_codebase_unchanged_is_a_missing_ticket_and_companyinfo_is_asked_once(cw):
+    moved = []
+    cw.get(TICKET_URL, status=404, json={"code": "NotFound", "message": "Not found"})
+    cw.get(COMPANY_INFO_URL, json={"Codebase": "v4_6_release/"})
+    provider = ConnectWiseProvider(SETTINGS, on_codebase_moved=moved.append)
+
+    for _ in range(2):
+        with pytest.raises(PsaNotFound, match="ConnectWise has no ticket 1001"):
+            provider.get_ticket(1001)
+
+    assert moved == []
+    assert [call.request.url for call in cw.calls].count(COMPANY_INFO_URL) == 1
+
+
+def test_a_404_when_companyinfo_is_briefly_unavailable_is_retried_later_not_taken_as_missing(cw, provider):
+    cw.get(TICKET_URL, status=404, json={"code": "NotFound", "message": "Not found"})
+    cw.get(COMPANY_INFO_URL, status=503)
+
+    with pytest.raises(PsaTransientError):
+        provider.get_ticket(1001)
+
+
+def test_a_404_when_companyinfo_knows_no_such_company_stays_a_missing_ticket(cw, provider):
+    cw.get(TICKET_URL, status=404, json={"code": "NotFound", "message": "Not found"})
+    cw.get(COMPANY_INFO_URL, status=404, json={"code": "NotFound", "message": "Company not found"})
+
+    with pytest.raises(PsaNotFound, match="ConnectWise has no ticket 1001"):
+        provider.get_ticket(1001)

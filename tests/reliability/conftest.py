@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,21 +22,15 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.db import connection
-from django.urls import reverse
 
 from flowpilot.celery import app
-from tests.conftest import skip_locally_fail_in_ci, wait_for
+from tests.support.ci import skip_locally_fail_in_ci
+from tests.support.workers import closed_port
 
 ROOT = Path(__file__).resolve().parents[2]
 VISIBILITY_TIMEOUT_SECONDS = 2
+READY_WITHIN_SECONDS = 60  # a worker's start, on a loaded machine
 PSA_READ_TIMEOUT_SECONDS = 2  # the worker's wait for a ConnectWise answer; `slow` faults outlast it
-
-RESOLUTION_TEXT = "## Problem\n\nA.\n\n## What we confirmed\n\n- B\n\n## Root cause\n\nC.\n\n## Resolution\n\nD."
-ESCALATION_TEXT = (
-    "## Problem\n\nA.\n\n## What we've confirmed\n\n- B\n\n## What we've tried\n\nC.\n\n## Current hypothesis\n\nD."
-    "\n\n## Suggested next steps\n\n1. E."
-)
-TEXTS = {"resolution": RESOLUTION_TEXT, "escalation": ESCALATION_TEXT}
 
 
 def _require_services():
@@ -77,10 +72,25 @@ class Worker:
         }
 
     def start(self) -> "Worker":
+        """Start the worker and wait until it answers a ping: a test's clock starts with a worker consuming, not
+        with one still importing Django on a loaded machine."""
         command = [sys.executable, "-m", "celery", "-A", "flowpilot", "worker", "-P", "solo", "-Q", self.queue]
-        command += ["--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "WARNING"]
+        command += ["-n", f"{self.queue}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat"]
+        command += ["-l", "WARNING"]
         self.process = subprocess.Popen(command, cwd=ROOT, env=self.env)
+        self._wait_until_ready()
         return self
+
+    def _wait_until_ready(self, timeout: float = READY_WITHIN_SECONDS) -> None:
+        hostname = f"{self.queue}@{socket.gethostname()}"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"The Celery worker exited with {self.process.returncode} before it was ready")
+            if app.control.ping(destination=[hostname], timeout=0.5):
+                return
+        self.kill()
+        raise RuntimeError(f"The Celery worker did not answer a ping within {timeout:.0f} s")
 
     def kill(self) -> None:
         """SIGKILL: no warm shutdown, no ack, the task stays unacknowledged on the broker."""
@@ -145,67 +155,6 @@ def shared_celery_worker(transactional_db, _shared_worker):
     """One worker process for every test of this test process that needs no worker of its own."""
     with _tasks_to(_shared_worker.queue):
         yield _shared_worker
-
-
-# Posting through the API and waiting for the worker
-
-
-def post(client, session, kind: str = "resolution", markdown: str | None = None):
-    """Confirm & post through the REST API; the response as it came."""
-    url = reverse(f"api-{kind}-post", args=[session.pk])
-    return client.post(url, {"markdown": markdown or TEXTS[kind]}, format="json")
-
-
-def finished(client, handoff_id) -> dict | None:
-    body = client.get(reverse("api-handoff", args=[handoff_id])).json()
-    return body if body["state"] in ("succeeded", "failed") else None
-
-
-def wait_until_finished(client, handoff_id, *, timeout: float = 60) -> dict:
-    return wait_for(lambda: finished(client, handoff_id), timeout=timeout, what="the handoff to finish")
-
-
-def queue(client, session, kind: str = "resolution", markdown: str | None = None) -> dict:
-    """Confirm & post, which must be accepted (202); the queued handoff."""
-    queued = post(client, session, kind, markdown)
-    assert queued.status_code == 202, queued.json()
-    return queued.json()
-
-
-def post_and_wait(client, session, kind: str = "resolution", markdown: str | None = None) -> dict:
-    return wait_until_finished(client, queue(client, session, kind, markdown)["id"])
-
-
-def retry_and_wait(client, handoff_id) -> dict:
-    retried = client.post(reverse("api-handoff-retry", args=[handoff_id]), format="json")
-    assert retried.status_code == 202, retried.json()
-    return wait_until_finished(client, handoff_id)
-
-
-# Services taken down
-
-
-def closed_port() -> int:
-    """A port on 127.0.0.1 nothing listens on: connecting to it is refused at once."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _publish_to(broker_url: str) -> None:
-    app.conf.broker_url = broker_url
-    app._after_fork()  # Celery's own reset of its connection and producer pools: the next publish reconnects
-
-
-@contextmanager
-def broker_unreachable():
-    """Tasks published meanwhile go to a Redis broker that refuses the connection; then back to the real one."""
-    real = app.conf.broker_url
-    _publish_to(f"redis://127.0.0.1:{closed_port()}/0")
-    try:
-        yield
-    finally:
-        _publish_to(real)
 
 
 @pytest.fixture

@@ -9,11 +9,14 @@ the connection. The cache tests need no worker and run everywhere; the broker te
 
 from django.urls import reverse
 
-from handoff.kinds import DraftKind
-from handoff.models import DraftEdit, Handoff
-from handoff.services import draft_edit_save
+from drafting.kinds import DraftKind
+from drafting.models import DraftEdit
+from drafting.services import draft_edit_save
+from handoff.models import Handoff
+from psa.plaintext import markdown_to_plain_text
 from sessions.models import Session
-from tests.reliability.conftest import (
+from tests.support.html import hx_post, oob_toasts, region, text
+from tests.support.workers import (
     RESOLUTION_TEXT,
     broker_unreachable,
     post,
@@ -21,7 +24,6 @@ from tests.reliability.conftest import (
     retry_and_wait,
     wait_until_finished,
 )
-from tests.web.conftest import hx_post, oob_toasts, region, text
 
 RESOLUTION = DraftKind.RESOLUTION_NOTE
 EDITED = RESOLUTION_TEXT + "\n\nEdited by Bob before posting."
@@ -59,13 +61,18 @@ def test_a_post_while_the_broker_is_down_is_a_503_in_words_and_goes_through_once
     assert down.json() == {"detail": QUEUE_DOWN, "code": "service_unavailable"}
     assert handoff["state"] == "succeeded", handoff["error"]
     (note,) = simulator.notes_for(1001)
-    assert note["text"] == EDITED
+    assert note["text"] == markdown_to_plain_text(EDITED)
 
 
 def test_confirm_and_post_while_the_broker_is_down_says_so_and_keeps_the_edited_text(
     shared_celery_worker, bob_web, bob_api, session_a, psa_connected, simulator
 ):
-    form = {"markdown": EDITED, "from_editor": "1", "based_on_state_version": session_a.state_version}
+    form = {
+        "markdown": EDITED,
+        "from_editor": "1",
+        "based_on_state_version": session_a.state_version,
+        "confirm_warnings": "1",  # no fix is marked as worked in this session
+    }
 
     with broker_unreachable():
         down = hx_post(bob_web, web_url("handoff-post", session_a), form)
@@ -126,7 +133,7 @@ def test_the_page_while_the_cache_is_down_says_so_keeps_the_edit_and_still_posts
 
     preview = hx_post(bob_web, web_url("preview", session_a))
     page = bob_web.get(reverse("workspace", args=[session_a.pk]))
-    posted = hx_post(bob_web, web_url("handoff-post", session_a), {"markdown": EDITED})  # posting needs no cache
+    posted = hx_post(bob_web, web_url("handoff-post", session_a), {"markdown": EDITED, "confirm_warnings": "1"})
 
     assert preview.status_code == 200
     assert CACHE_DOWN in oob_toasts(preview)
@@ -135,4 +142,4 @@ def test_the_page_while_the_cache_is_down_says_so_keeps_the_edit_and_still_posts
     assert posted.status_code == 200
     assert Handoff.objects.get(session=session_a).state == Handoff.State.SUCCEEDED
     (note,) = simulator.notes_for(1001)
-    assert note["text"] == EDITED
+    assert note["text"] == markdown_to_plain_text(EDITED)

@@ -10,14 +10,16 @@ wrong in words and keeps its text; once the cause is fixed, Retry finishes it wi
 
 import pytest
 
+from devtools.connectwise.simulator import connection_fields
+from psa.plaintext import markdown_to_plain_text
 from psa.services import psa_connection_save
-from psa.simulator import connection_fields
 from sessions import services
 from sessions.models import Session
-from tests.conftest import ESCALATED_STATUS_ID
-from tests.reliability.conftest import (
+from tests.reliability.conftest import PSA_READ_TIMEOUT_SECONDS
+from tests.support.data import ESCALATED_STATUS_ID
+from tests.support.workers import (
+    ESCALATION_NOTE,
     ESCALATION_TEXT,
-    PSA_READ_TIMEOUT_SECONDS,
     post,
     post_and_wait,
     retry_and_wait,
@@ -31,11 +33,13 @@ SLOW_NOTE = {"method": "POST", "route": "notes", "seconds": SLOWER_THAN_THE_WORK
 @pytest.mark.parametrize(
     ("faults", "attempts", "note_posts"),
     [
-        ({"rate_limit": {"count": 2, "retry_after": 0}}, 3, 2),
-        ({"rate_limit": {"count": 2}}, 3, 2),
-        ({"server_error": {"count": 2, "status": 500}}, 3, 2),
+        # Faults on the note itself (POST): each refused attempt first reads the ticket, then tries the note.
+        ({"rate_limit": {"count": 2, "retry_after": 0, "methods": ["POST"]}}, 3, 3),
+        ({"rate_limit": {"count": 2, "methods": ["POST"]}}, 3, 3),
+        ({"server_error": {"count": 2, "status": 500, "methods": ["POST"]}}, 3, 3),
         ({"server_error": {"count": 1, "status": 503, "methods": ["PATCH"]}}, 2, 1),
-        ({"drop_connection": {"count": 1}}, 2, 2),
+        ({"server_error": {"count": 1, "status": 503, "methods": ["GET"]}}, 2, 1),  # the read before the note
+        ({"drop_connection": {"count": 1, "methods": ["POST"]}}, 2, 2),
         ({"drop_connection": {"count": 1, "after_apply": True, "methods": ["POST"]}}, 2, 1),
         ({"drop_connection": {"count": 1, "after_apply": True, "methods": ["PATCH"]}}, 2, 1),
         ({"latency_ms": 200}, 1, 1),
@@ -49,6 +53,7 @@ SLOW_NOTE = {"method": "POST", "route": "notes", "seconds": SLOWER_THAN_THE_WORK
         "429-without-retry-after",
         "500",
         "503-on-status",
+        "503-on-the-read-before-the-note",
         "dropped",
         "dropped-after-the-note",
         "dropped-after-the-status-change",
@@ -129,7 +134,7 @@ def test_permanent_faults_fail_clearly_keep_the_text_and_retry_after_the_fix_pos
     assert (failed["psa"]["note_id"] is not None) == note_posted
     assert retried["state"] == "succeeded", retried["error"]
     (note,) = simulator.notes_for(failed["psa"]["ticket_id"])
-    assert note["text"] == ESCALATION_TEXT
+    assert note["text"] == ESCALATION_NOTE
     assert retried["psa"]["note_id"] == note["id"]
     assert simulator.ticket(failed["psa"]["ticket_id"])["status"]["id"] == ESCALATED_STATUS_ID
 
@@ -166,7 +171,8 @@ def test_a_seeded_mix_of_every_transient_fault_over_ten_handoffs_ends_with_one_n
     assert all(handoff["error"]["code"] == "psa_unavailable" for handoff in gave_up)
     for session, handoff in zip(sessions, handoffs, strict=True):
         (note,) = simulator.notes_for(session.psa_ticket_id)
-        assert note["text"] == handoff["markdown"] == texts[session.pk]
+        assert handoff["markdown"] == texts[session.pk]
+        assert note["text"] == handoff["psa"]["note_text"] == markdown_to_plain_text(texts[session.pk])
         assert handoff["psa"]["note_id"] == note["id"]
         assert simulator.ticket(session.psa_ticket_id)["status"]["id"] == ESCALATED_STATUS_ID
     injected = simulator.state()["injected_faults"]

@@ -11,8 +11,9 @@ from django.urls import reverse
 
 from handoff.models import Handoff
 from sessions.models import Session
-from tests.conftest import RESOLVED_STATUS_ID, post_all_at_once, wait_for
-from tests.reliability.conftest import RESOLUTION_TEXT, queue, wait_until_finished
+from tests.support.clients import post_all_at_once, wait_for
+from tests.support.data import RESOLVED_STATUS_ID
+from tests.support.workers import RESOLUTION_TEXT, queue, wait_until_finished
 
 THREADS = 20
 STILL_WAITING_SECONDS = 30  # a slow call that is still unanswered when the worker is killed
@@ -29,7 +30,8 @@ def test_a_worker_posts_and_verifies_the_status(celery_worker, bob_api, session_
 
     handoff = wait_until_finished(bob_api, queued["id"])
 
-    assert queued["state"] == "queued"
+    # Answered before the post ended: the worker runs it, not the request (which may see the worker begin).
+    assert queued["state"] in ("queued", "posting")
     assert handoff["state"] == "succeeded", handoff["error"]
     assert handoff["psa"]["status"] == {"target_id": 5, "id": 5, "name": "Resolved", "verified": True}
     assert len(simulator.notes_for(1001)) == 1

@@ -2,19 +2,30 @@
 drafting tests (the real SDK talking to a stand-in on 127.0.0.1)."""
 
 import pytest
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.authtoken.models import Token
 
-from accounts.models import Membership
+from accounts.models import AuditEvent, Membership
 from accounts.services import member_create
-from handoff.kinds import DraftKind
-from handoff.models import Draft
+from drafting.kinds import DraftKind
+from drafting.models import Draft
+from llm.models import ModelCall
 from psa.models import PsaConnection
 from sessions.models import Session
-from tests.conftest import PASSWORD
-from tests.handoff.conftest import claude_stub, model_on  # noqa: F401 (fixtures, shared with the drafting tests)
 from tests.security.routes import web_objects
+from tests.support.data import PASSWORD
+
+SIGN_IN_RECORD = {
+    "username": "bob",
+    "ip_address": "127.0.0.1",
+    "user_agent": "test",
+    "http_accept": "*/*",
+    "path_info": "/",
+}
 
 # Acme's own words: any of them in a response to another account's user is a leak.
 ACME_MARKERS = ("Outlook", "Modern auth", "Clear cached credentials", "Acme MSP", "acme-company", "Bob's note")
@@ -52,16 +63,26 @@ def acme(session_a, fact_a, fix_a, template_a, bob):
         "accounts.account": account,
         "accounts.membership": bob.membership,
         "accounts.accountsettings": account.settings,
+        "accounts.auditevent": AuditEvent.objects.create(account=account, action="settings.changed", target="Acme MSP"),
         "ai_sessions.session": session_a,
         "ai_sessions.scripttemplate": template_a,
         "psa.psaconnection": connection,
-        "handoff.draft": draft,
+        "drafting.draft": draft,
+        "llm.modelcall": ModelCall.objects.create(account=account, action="resolution_note", model="claude", ok=True),
         "handoff.handoff": objects["handoff"],
+        "assistant.message": objects["message"],
+        "assistant.assistantusage": session_a,
         "auth.user": bob,
         "auth.group": Group.objects.create(name="Acme engineers"),
         "authtoken.tokenproxy": Token.objects.create(user=bob).user,  # its admin names a token by its user's id
         "content_type": ContentType.objects.get_for_model(Session),
         "app_label": "ai_sessions",
         "admin_path": "no-such-page/",
+        # Sign-in records (django-axes) and second factors (django-otp): superuser-only in Django admin
+        "axes.accessattempt": AccessAttempt.objects.create(failures_since_start=1, **SIGN_IN_RECORD),
+        "axes.accesslog": AccessLog.objects.create(**SIGN_IN_RECORD),
+        "axes.accessfailurelog": AccessFailureLog.objects.create(locked_out=False, **SIGN_IN_RECORD),
+        "otp_totp.totpdevice": TOTPDevice.objects.create(user=bob, name="Authenticator app", confirmed=True),
+        "otp_static.staticdevice": StaticDevice.objects.create(user=bob, name="Recovery codes", confirmed=True),
     }
     return {**objects, **admin_samples}

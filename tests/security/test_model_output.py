@@ -5,9 +5,9 @@ workspace page and after the engineer's edit). The Claude stub answers with each
 import pytest
 from django.urls import reverse
 
-from handoff.kinds import DraftKind
-from handoff.rendering import ALLOWED_TAGS
-from tests.web.conftest import Elements, region
+from drafting.kinds import DraftKind
+from drafting.rendering import ALLOWED_TAGS
+from tests.support.html import Elements, region
 
 KIND = DraftKind.RESOLUTION_NOTE
 ATTACKS = {

@@ -15,14 +15,22 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import resolve, reverse
 
-from handoff.kinds import DraftKind
+from accounts.models import AuditEvent
+from devtools.connectwise.simulator import (
+    SIMULATOR_CLIENT_ID,
+    SIMULATOR_COMPANY_ID,
+    SIMULATOR_PUBLIC_KEY,
+    ConnectWiseSimulator,
+)
+from drafting.kinds import DraftKind
 from psa.models import PsaConnection
-from psa.simulator import SIMULATOR_CLIENT_ID, SIMULATOR_COMPANY_ID, SIMULATOR_PUBLIC_KEY, ConnectWiseSimulator
 from sessions.models import ScriptGeneration
-from tests.conftest import RESOLVED_STATUS_ID, api_client_for, web_client_for
+from tests.support.clients import api_client_for, web_client_for
+from tests.support.data import RESOLVED_STATUS_ID
 
 PSA_PRIVATE_KEY = "cwPrivKey-7Qx2Lm9Vt4Rz8Nw3"
 SCRIPT_PASSWORD = "scriptPw-Hk5Jd8Wq2Ys6Tb1"
+MEMBER_PASSWORD = "memberPw-Zr4Kc7Np1Uv9Qe"
 BASIC_CREDENTIALS = base64.b64encode(
     f"{SIMULATOR_COMPANY_ID}+{SIMULATOR_PUBLIC_KEY}:{PSA_PRIVATE_KEY}".encode()
 ).decode()
@@ -32,6 +40,7 @@ SECRETS = {
     "the Basic auth header's credentials": BASIC_CREDENTIALS,
     "the script password": SCRIPT_PASSWORD,
     "the script password in base64": base64.b64encode(SCRIPT_PASSWORD.encode()).decode(),
+    "a new member's password": MEMBER_PASSWORD,
 }
 # The one place the password may be: the script itself, shown once to the engineer who generated it.
 SHOWN_ONCE = {("POST", "api-script-generations"), ("POST", "scripts")}
@@ -105,6 +114,9 @@ def flow(settings, simulator, model_on, alice, bob, session_a, fact_a, template_
     assert alice_api.post(reverse("api-psa-connection-test")).json()["ok"] is True
     alice_api.get(reverse("api-psa-connection"))
     alice_api.patch(reverse("api-account-settings"), {"cw_resolved_status_id": RESOLVED_STATUS_ID}, format="json")
+    member = {"username": "erin", "role": "engineer", "password": MEMBER_PASSWORD}
+    assert alice_api.post(reverse("api-members"), member, format="json").status_code == 201
+    alice_web.post(reverse("people"), {**member, "username": "fay"})
 
     parameters = {"share": r"\\fs01\finance", "letter": "S", "password": SCRIPT_PASSWORD}
     generated = bob_api.post(
@@ -131,6 +143,8 @@ def flow(settings, simulator, model_on, alice, bob, session_a, fact_a, template_
     assert posted.json()["state"] == "succeeded"
     assert bob_api.get(reverse("api-handoff", args=[posted.json()["id"]])).json()["psa"]["status"]["verified"] is True
     assert len(model_on.requests) == 2
+    alice_api.get(reverse("api-audit"))
+    alice_web.get(reverse("audit"))
     return {"responses": responses, "log_records": log_records, "model_requests": model_on.requests}
 
 
@@ -173,3 +187,11 @@ def test_the_database_keeps_the_key_encrypted_and_no_password(flow, account_a):
         assert "/user:svc [REDACTED]" in generation["redacted_script"]
     for model in apps.get_models():
         assert found_in(repr(list(model.objects.values_list()))) == [], model._meta.label
+
+
+def test_the_audit_trail_records_the_flow_and_no_secret(flow, account_a):
+    events = list(AuditEvent.objects.filter(account=account_a))
+    assert {"psa_connection.saved", "settings.changed", "member.added", "handoff.posted"} <= {e.action for e in events}
+    saved = next(event for event in events if event.action == "psa_connection.saved")
+    assert saved.details["secrets_changed"] == ["private_key"]
+    assert found_in(repr(list(AuditEvent.objects.values_list()))) == []

@@ -1,9 +1,11 @@
 import logging
 
+import pytest
 from django.urls import reverse
 
+from sessions import services
 from sessions.models import ScriptGeneration, ScriptTemplate
-from tests.conftest import PARAMETER_SCHEMA
+from tests.support.data import PARAMETER_SCHEMA
 
 TEMPLATES = reverse("api-script-templates")
 # The map-drive fixture uses {{ password }} unquoted, where only plain values (no "!") are allowed.
@@ -63,7 +65,7 @@ class TestGenerate:
             "password": ["This parameter is required."],
             "retries": ["Must be a number."],
         }
-        assert "parameters.share" in data["detail"]
+        assert "Share path: this parameter is required." in data["detail"]
         assert not ScriptGeneration.objects.exists()
 
     def test_it_refuses_an_unknown_template_or_malformed_parameters(self, bob_api, session_a, template_a):
@@ -144,4 +146,115 @@ class TestTemplates:
             )
             assert response.status_code == 400, schema
             assert field in response.json()["errors"], schema
+        assert not ScriptTemplate.objects.exists()
+
+
+SHARE_SCHEMA = {
+    "parameters": [
+        {
+            "key": "share_path",
+            "label": "Share path",
+            "field_type": "text",
+            "required": True,
+            "pattern": r"\\\\[A-Za-z0-9._\-]+\\[^\\].*",
+            "pattern_message": r"a UNC path like \\server\share",
+            "placeholder": r"\\fs01\finance",
+        },
+        {"key": "wait_seconds", "label": "Seconds to wait", "field_type": "number", "required": True, "default": 10},
+    ]
+}
+
+
+@pytest.fixture
+def share_template(account_a):
+    return services.template_create(
+        account=account_a,
+        name="Open a share",
+        slug="open-share",
+        body="Start-Sleep -Seconds {{ wait_seconds }}\nSet-Location '{{ share_path }}'",
+        parameters_schema=SHARE_SCHEMA,
+    )
+
+
+class TestParameterHints:
+    def test_a_value_that_does_not_match_its_pattern_is_refused_naming_the_label_and_the_expected_form(
+        self, bob_api, session_a, share_template
+    ):
+        body = {"template": "open-share", "parameters": {"share_path": "fs01/finance"}}
+        response = bob_api.post(generations_url(session_a), body, format="json")
+
+        assert response.status_code == 400
+        data = response.json()
+        assert data["code"] == "invalid_parameters"
+        assert data["detail"] == r"Share path: expected a UNC path like \\server\share."
+        assert data["errors"]["parameters"] == {"share_path": [r"Expected a UNC path like \\server\share."]}
+        assert not ScriptGeneration.objects.exists()
+
+    def test_a_matching_value_is_accepted_and_an_omitted_one_takes_its_default(
+        self, bob_api, session_a, share_template
+    ):
+        body = {"template": "open-share", "parameters": {"share_path": r"\\fs01\finance"}}
+        response = bob_api.post(generations_url(session_a), body, format="json")
+
+        assert response.status_code == 201
+        data = response.json()
+        assert data["script"] == "Start-Sleep -Seconds 10\nSet-Location '\\\\fs01\\finance'"
+        assert data["generation"]["parameters_used"] == {"share_path": r"\\fs01\finance", "wait_seconds": "10"}
+
+    def test_a_value_given_wins_over_the_default(self, bob_api, session_a, share_template):
+        body = {"template": "open-share", "parameters": {"share_path": r"\\fs01\hr", "wait_seconds": 3}}
+        response = bob_api.post(generations_url(session_a), body, format="json")
+
+        assert response.status_code == 201
+        assert response.json()["script"].startswith("Start-Sleep -Seconds 3\n")
+
+    def test_templates_list_their_hints(self, bob_api, share_template):
+        (listed,) = bob_api.get(TEMPLATES).json()["results"]
+        assert listed["parameters_schema"] == SHARE_SCHEMA
+
+    @pytest.mark.parametrize(
+        ("parameter", "message"),
+        [
+            (
+                {"key": "pw", "field_type": "password", "default": "Winter2026"},
+                "parameters[0].default is not allowed on a password: the page would show it.",
+            ),
+            (
+                {"key": "pw", "field_type": "text", "pattern": "(unclosed"},
+                "parameters[0].pattern is not a valid regular expression: missing ), unterminated subpattern at "
+                "position 0.",
+            ),
+            (
+                {"key": "pw", "field_type": "select", "options": ["S"], "pattern": "S"},
+                "parameters[0].pattern is only for text and password fields.",
+            ),
+            (
+                {"key": "pw", "field_type": "text", "pattern": "[A-Z]", "default": "s"},
+                "parameters[0].default is not a value this parameter accepts: "
+                "Expected a value matching the pattern “[A-Z]”.",
+            ),
+            (
+                {"key": "pw", "field_type": "select", "options": ["S", "X"], "default": "Q"},
+                "parameters[0].default is not a value this parameter accepts: Must be one of: S, X.",
+            ),
+            (
+                {"key": "pw", "field_type": "text", "placeholder": 7},
+                "parameters[0].placeholder must be text of 1 to 200 characters.",
+            ),
+        ],
+        ids=[
+            "password-default",
+            "bad-regex",
+            "select-pattern",
+            "default-off-pattern",
+            "default-off-options",
+            "placeholder-type",
+        ],
+    )
+    def test_an_admin_is_told_what_is_wrong_with_a_hint(self, alice_api, parameter, message):
+        body = {"name": "T", "slug": "t", "body": "echo {{ pw }}", "parameters_schema": {"parameters": [parameter]}}
+        response = alice_api.post(TEMPLATES, body, format="json")
+
+        assert response.status_code == 400
+        assert response.json()["errors"]["parameters_schema"] == [message]
         assert not ScriptTemplate.objects.exists()

@@ -164,3 +164,46 @@ class TestDetail:
     def test_an_unknown_id_is_404(self, bob_api):
         assert bob_api.get("/api/ai-sessions/00000000-0000-0000-0000-000000000000/").status_code == 404
         assert bob_api.get("/api/ai-sessions/not-a-uuid/").status_code == 404
+
+
+# Linking a ticket: the API keeps the rule the page keeps (sessions.services.session_edit)
+
+NO_SUCH_TICKET = "ConnectWise has no ticket 999999 that these credentials can see"
+
+
+def test_linking_a_ticket_the_psa_does_not_know_is_refused_as_on_the_page(bob_api, bob_web, session_a, psa_connected):
+    response = bob_api.patch(detail(session_a), {"psa_ticket_id": 999999}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "psa_ticket_not_found"
+    assert response.json()["errors"] == {"psa_ticket_id": [NO_SUCH_TICKET]}
+    assert Session.objects.get(pk=session_a.pk).psa_ticket_id == 1001
+    page = bob_web.post(
+        reverse("session-edit", args=[session_a.pk]), {"title": session_a.title, "psa_ticket_id": "999999"}
+    )
+    assert NO_SUCH_TICKET in page.content.decode()
+
+
+def test_linking_a_ticket_the_psa_knows_answers_no_warnings(bob_api, session_a, psa_connected):
+    response = bob_api.patch(detail(session_a), {"psa_ticket_id": 1002}, format="json")
+
+    assert response.status_code == 200
+    assert (response.json()["psa_ticket_id"], response.json()["warnings"]) == (1002, [])
+
+
+def test_a_ticket_the_psa_cannot_confirm_is_linked_with_a_warning(bob_api, session_a, psa_connected, simulator):
+    simulator.set_faults(server_error={"count": 10})
+
+    response = bob_api.patch(detail(session_a), {"psa_ticket_id": 1002}, format="json")
+
+    assert response.status_code == 200
+    assert response.json()["psa_ticket_id"] == 1002
+    [warning] = response.json()["warnings"]
+    assert warning.startswith("Ticket #1002 is linked, but the PSA could not confirm it: ")
+
+
+def test_without_a_psa_connection_a_ticket_is_linked_unchecked(bob_api, session_a):
+    response = bob_api.patch(detail(session_a), {"psa_ticket_id": 424242}, format="json")
+
+    assert (response.status_code, response.json()["warnings"]) == (200, [])
+    assert Session.objects.get(pk=session_a.pk).psa_ticket_id == 424242

@@ -8,7 +8,7 @@ from django.db.utils import OperationalError
 
 from sessions import services
 from sessions.models import SuggestedFix
-from tests.conftest import require_postgresql
+from tests.support.ci import require_postgresql
 
 
 def test_the_database_refuses_a_second_active_fix(fix_a):

@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from sessions import services
 from sessions.models import DiagnosticCheck, Fact
-from tests.conftest import web_client_for
+from tests.support.clients import web_client_for
 
 
 def fill(session, user, n):
@@ -54,13 +54,13 @@ def test_the_session_list_query_count_does_not_grow_with_facts_or_sessions(bob_a
 
 
 def test_the_workspace_page_query_count_does_not_grow_with_facts(account_a, bob, template_a):
-    from handoff.kinds import DraftKind
-    from handoff.services import draft_edit_save
+    from drafting.kinds import DraftKind
+    from drafting.services import draft_edit_save
 
     web = web_client_for(bob)
     counts = {}
     for n in (5, 500):
-        session = services.session_create(account=account_a, user=bob, title=f"{n} facts", psa_ticket_id=48213)
+        session = services.session_create(account=account_a, user=bob, title=f"{n} facts", psa_ticket_id=48000 + n)
         fill(session, bob, n)
         services.fix_set(session=session, user=bob, title="Fix", confidence_pct=50)
         services.script_generate(

@@ -1,12 +1,14 @@
 """The rendering rules beneath script generation."""
 
+import re
+
 import pytest
 from django.core.exceptions import ValidationError
 
+from devtools.demo import TEMPLATES as DEMO_TEMPLATES
 from flowpilot.errors import InvalidInput
-from sessions.management.commands.seed_demo import TEMPLATES as DEMO_TEMPLATES
 from sessions.scripts import render_script, validate_template
-from tests.conftest import PARAMETER_SCHEMA, TEMPLATE_BODY
+from tests.support.data import PARAMETER_SCHEMA, TEMPLATE_BODY
 
 PARAMETERS = PARAMETER_SCHEMA["parameters"]
 TEXT = [{"key": "x", "field_type": "text"}]
@@ -140,7 +142,7 @@ def test_it_refuses_an_unsafe_unquoted_value_naming_the_parameter():
         for bad in ("10; Restart-Computer", "a b", "$(id)", "o'brien", "-Recurse", "a\nb"):
             refused = refusal("Start-Sleep -Seconds {{ x }}", bad, language=language)
             assert refused.errors == {"parameters": {"x": [UNQUOTED_REFUSAL]}}
-            assert refused.message == f"parameters.x: {UNQUOTED_REFUSAL}"
+            assert refused.message == "x: c" + UNQUOTED_REFUSAL.removeprefix("C")  # a parameter without a label
 
 
 def test_it_accepts_plain_text_numbers_and_select_options_unquoted():
@@ -283,16 +285,38 @@ def test_every_demo_template_renders_for_values_from_a_ticket():
     assert "# Lost phone" in scripts["reset-user-mfa"]
 
 
-def test_the_demo_print_queue_template_needs_its_wait():
+def test_the_demo_print_queue_template_waits_ten_seconds_unless_told_otherwise():
     template = next(template for template in DEMO_TEMPLATES if template["slug"] == "clear-print-queue")
-    with pytest.raises(InvalidInput) as caught:
-        render_script(
+
+    def script(values):
+        return render_script(
             body=template["body"],
             parameters=template["parameters_schema"]["parameters"],
-            values={"printer_name": "Reception-HP"},
+            values=values,
             language="powershell",
-        )
+        ).script
+
+    assert "Start-Sleep -Seconds 10\n" in script({"printer_name": "Reception-HP"})
+    with pytest.raises(InvalidInput) as caught:
+        script({"printer_name": "Reception-HP", "wait_seconds": ""})
     assert caught.value.errors == {"parameters": {"wait_seconds": ["This parameter is required."]}}
+
+
+def test_every_demo_placeholder_is_a_value_its_pattern_accepts():
+    patterned = [
+        parameter
+        for template in DEMO_TEMPLATES
+        for parameter in template["parameters_schema"]["parameters"]
+        if "pattern" in parameter
+    ]
+    assert {parameter["key"] for parameter in patterned} == {
+        "share_path",
+        "username",
+        "tenant_domain",
+        "user_principal_name",
+    }
+    for parameter in patterned:
+        assert re.fullmatch(parameter["pattern"], parameter["placeholder"]), parameter["key"]
 
 
 # Checking templates
@@ -310,3 +334,160 @@ def test_a_select_needs_options_and_options_need_a_select():
         validate_template(body="", parameters_schema={"parameters": [{"key": "a", "options": ["x"]}]})
     with pytest.raises(ValidationError):
         validate_template(body="", parameters_schema={"parameters": [{"key": "a", "required": "yes"}]})
+
+
+def schema_errors(parameter: dict) -> list[str]:
+    """The messages validate_template gives for a schema holding this one parameter."""
+    with pytest.raises(ValidationError) as caught:
+        validate_template(body="", parameters_schema={"parameters": [{"key": "x", "label": "X", **parameter}]})
+    return caught.value.message_dict["parameters_schema"]
+
+
+UNC = {
+    "key": "share",
+    "label": "Share path",
+    "field_type": "text",
+    "required": True,
+    "pattern": r"\\\\[A-Za-z0-9._\-]+\\[^\\].*",
+    "pattern_message": r"a UNC path like \\server\share",
+    "placeholder": r"\\fs01\finance",
+}
+
+
+def test_hints_that_fit_their_parameter_pass():
+    parameters = [
+        UNC,
+        {"key": "user", "field_type": "text", "pattern": r"[^\\]+\\[^\\]+", "default": r"NORTHWIND\dana"},
+        {"key": "pin", "field_type": "password", "pattern": r"[0-9]{4,8}", "placeholder": "4 to 8 digits"},
+        {"key": "wait", "field_type": "number", "default": 10, "placeholder": "seconds"},
+        {"key": "retries", "field_type": "number", "default": "2.5"},
+        {"key": "letter", "field_type": "select", "options": ["S", "X"], "default": "X"},
+        {"key": "ip", "field_type": "text", "pattern": r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(:\d+)?"},
+        {"key": "none", "field_type": "text", "pattern": None, "placeholder": None, "default": None},
+    ]
+    validate_template(body="{{ share }}", parameters_schema={"parameters": parameters})
+
+
+def test_a_pattern_must_be_a_regular_expression_on_a_text_or_password_field():
+    assert schema_errors({"pattern": "[a-z"}) == [
+        "parameters[0].pattern is not a valid regular expression: unterminated character set at position 0."
+    ]
+    assert schema_errors({"pattern": ""}) == [
+        "parameters[0].pattern must be a regular expression of 1 to 500 characters."
+    ]
+    assert schema_errors({"pattern": 5}) == [
+        "parameters[0].pattern must be a regular expression of 1 to 500 characters."
+    ]
+    assert schema_errors({"pattern": "a" * 501}) == [
+        "parameters[0].pattern must be a regular expression of 1 to 500 characters."
+    ]
+    assert schema_errors({"field_type": "number", "pattern": "[0-9]+"}) == [
+        "parameters[0].pattern is only for text and password fields."
+    ]
+    assert schema_errors({"field_type": "select", "options": ["S"], "pattern": "S"}) == [
+        "parameters[0].pattern is only for text and password fields."
+    ]
+
+
+@pytest.mark.parametrize("pattern", [r"(a+)+", r"(\w+\.)*com", r"(?:x|y{2,})+", r"(a{1,3}){100}", r"(?=(a*)*)b"])
+def test_a_pattern_that_repeats_inside_a_repeat_is_refused(pattern):
+    (message,) = schema_errors({"pattern": pattern})
+    assert message.startswith("parameters[0].pattern repeats something inside a repeat (like (a+)+")
+    assert "write it without the nesting" in message
+
+
+def test_a_pattern_message_needs_a_pattern_and_hints_must_be_short_text():
+    assert schema_errors({"pattern_message": "a share"}) == [
+        "parameters[0].pattern_message describes a pattern; add the pattern or leave it out."
+    ]
+    for name in ("pattern_message", "placeholder"):
+        for bad in ("", "  ", 3, ["x"], "x" * 201):
+            assert schema_errors({"pattern": "x", name: bad}) == [
+                f"parameters[0].{name} must be text of 1 to 200 characters."
+            ], (name, bad)
+    assert schema_errors({"field_type": "select", "options": ["S"], "placeholder": "pick"}) == [
+        "parameters[0].placeholder is not shown on a select; leave it out."
+    ]
+
+
+def test_a_default_must_be_a_value_its_parameter_accepts():
+    assert schema_errors({**UNC, "key": "x", "default": "fs01/finance"}) == [
+        "parameters[0].default is not a value this parameter accepts: Expected a UNC path like \\\\server\\share."
+    ]
+    assert schema_errors({"field_type": "select", "options": ["S", "X"], "default": "Q"}) == [
+        "parameters[0].default is not a value this parameter accepts: Must be one of: S, X."
+    ]
+    assert schema_errors({"field_type": "number", "default": "ten"}) == [
+        "parameters[0].default is not a value this parameter accepts: Must be a number."
+    ]
+    assert schema_errors({"field_type": "number", "default": True}) == [
+        "parameters[0].default is not a value this parameter accepts: Must be a number."
+    ]
+    assert schema_errors({"default": 5}) == ["parameters[0].default must be text."]
+    assert schema_errors({"default": " "}) == ["parameters[0].default must not be empty; leave it out instead."]
+
+
+def test_a_password_cannot_have_a_default():
+    assert schema_errors({"field_type": "password", "default": "Winter2026"}) == [
+        "parameters[0].default is not allowed on a password: the page would show it."
+    ]
+
+
+def test_a_default_is_not_judged_by_a_broken_parameter():
+    assert schema_errors({"field_type": "select", "default": "S"}) == [
+        "parameters[0].options must be a non-empty list of text for a select."
+    ]
+
+
+def render_share(values: dict) -> str:
+    return render_script(body="'{{ share }}'", parameters=[UNC], values=values, language="powershell").script
+
+
+def test_a_value_must_match_the_whole_pattern():
+    assert render_share({"share": r"\\fs01\finance"}) == r"'\\fs01\finance'"
+    for bad in ("fs01\\finance", r"\\fs01", r"x\\fs01\finance", r"\\fs 01\finance"):
+        with pytest.raises(InvalidInput) as caught:
+            render_share({"share": bad})
+        assert caught.value.errors == {"parameters": {"share": ["Expected a UNC path like \\\\server\\share."]}}
+        assert caught.value.message == "Share path: expected a UNC path like \\\\server\\share."
+
+
+def test_without_a_message_the_refusal_quotes_the_pattern():
+    parameters = [{"key": "x", "label": "Ticket", "field_type": "text", "pattern": r"T-\d+"}]
+    with pytest.raises(InvalidInput) as caught:
+        render_script(body="{{ x }}", parameters=parameters, values={"x": "T-12a"}, language="bash")
+    assert caught.value.message == "Ticket: expected a value matching the pattern “T-\\d+”."
+
+
+def test_a_password_is_checked_against_its_pattern_and_never_echoed():
+    parameters = [{"key": "pin", "label": "PIN", "field_type": "password", "pattern": "[0-9]{4}"}]
+    with pytest.raises(InvalidInput) as caught:
+        render_script(body="{{ pin }}", parameters=parameters, values={"pin": "12ab"}, language="bash")
+    assert caught.value.message == "PIN: expected a value matching the pattern “[0-9]{4}”."
+    assert "12ab" not in repr(caught.value.errors)
+
+
+def test_an_empty_optional_value_skips_the_pattern():
+    optional = [{**UNC, "required": False}]
+    rendered = render_script(body="[{{ share }}]", parameters=optional, values={"share": ""}, language="powershell")
+    assert rendered.script == "[]"
+
+
+def test_a_default_fills_an_omitted_value_but_not_an_empty_one():
+    parameters = [{"key": "wait", "label": "Wait", "field_type": "number", "required": True, "default": 10}]
+
+    def script(values):
+        return render_script(body="sleep {{ wait }}", parameters=parameters, values=values, language="bash").script
+
+    assert script({}) == "sleep 10"
+    assert script({"wait": 3}) == "sleep 3"
+    with pytest.raises(InvalidInput) as caught:
+        script({"wait": ""})
+    assert caught.value.errors == {"parameters": {"wait": ["This parameter is required."]}}
+
+
+def test_a_pattern_saved_before_patterns_were_checked_is_refused_not_crashed_on():
+    parameters = [{"key": "x", "label": "X", "field_type": "text", "pattern": "[a-z"}]
+    with pytest.raises(InvalidInput) as caught:
+        render_script(body="{{ x }}", parameters=parameters, values={"x": "a"}, language="bash")
+    assert caught.value.errors == {"parameters": {"x": ["This template's pattern is broken; ask an admin to fix it."]}}

@@ -3,11 +3,14 @@ discard) and Confirm & post, locally and to the ConnectWise simulator, with its 
 
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 
-from handoff.kinds import DraftKind
-from handoff.models import DraftEdit, Handoff
+from drafting.kinds import DraftKind
+from drafting.models import DraftEdit
+from handoff.models import Handoff
+from psa.plaintext import markdown_to_plain_text
 from sessions.models import Session
-from tests.web.conftest import Elements, hx_get, hx_post, oob_toasts, page_toasts, region, text, triggers
+from tests.support.html import Elements, hx_get, hx_post, oob_toasts, page_toasts, region, text, triggers
 
 RESOLUTION = DraftKind.RESOLUTION_NOTE
 ESCALATION = DraftKind.ESCALATION_PACKAGE
@@ -56,22 +59,46 @@ def test_an_escalation_preview_is_an_internal_note(bob_web, session_a, fact_a, p
     assert '<h3 id="panel-title">Escalation package</h3>' in html
     assert "<strong>Internal note</strong> on ticket #1001: not visible to the customer." in html
     assert "Customer-visible" not in html
-    assert "<h2>Suggested next steps</h2>" in html
+    assert "Exactly as it will land on ticket #1001, as <strong>plain text</strong>:" in html
+    note = html[html.index('<pre class="note-text"') : html.index("</pre>")]
+    assert "\nSuggested next steps\n" in note and "##" not in note
+    assert "<article" not in html  # no rendered Markdown: the customer's view is the plain text
     assert "no PSA connection" not in html
 
 
-def test_a_draft_still_being_written_shows_progress_and_polls_until_it_is_there(bob_web, session_a, fact_a, settings):
+def test_the_preview_shows_the_exact_text_the_ticket_will_hold(bob_web, session_a, fact_a, psa_connected, simulator):
+    hx_post(bob_web, url("preview", session_a))
+    hx_post(bob_web, url("draft-save", session_a), edit(session_a, NOTE))
+
+    html = text(hx_get(bob_web, url("preview", session_a)))
+    shown = html[html.index('<pre class="note-text"') : html.index("</pre>")].split(">", 1)[1]
+    hx_post(bob_web, url("handoff-post", session_a), {"markdown": NOTE, "confirm_warnings": "1"})
+
+    (posted,) = simulator.notes_for(1001)
+    assert shown == escape(posted["text"]) == escape(markdown_to_plain_text(NOTE))
+
+
+def test_a_session_without_a_ticket_previews_the_rendered_markdown(bob_web, local_session):
+    html = text(hx_post(bob_web, url("preview", local_session)))
+
+    assert '<article class="markdown rendered"' in html and "<h2>Problem</h2>" in html
+    assert "note-text" not in html
+
+
+def test_a_draft_still_being_written_shows_progress_and_streams_until_it_is_there(bob_web, session_a, fact_a, settings):
     from django.core.cache import cache
 
-    from handoff import previews
+    from drafting import previews
 
     settings.FLOWPILOT_PREVIEW_WAIT_SECONDS = 0
-    lock = previews._lock_key(RESOLUTION, session_a.pk, session_a.state_version)
+    lock = previews.lock_key(RESOLUTION, session_a.pk, session_a.state_version)
     cache.add(lock, "generating", 60)  # another request is drafting this very state
     try:
         pending = text(hx_post(bob_web, url("preview", session_a)))
         assert "Drafting the resolution note…" in pending
-        assert f'hx-get="{url("preview", session_a)}" hx-trigger="load delay:1s"' in pending
+        stream = f"/api/ai-sessions/{session_a.pk}/resolution-note/preview/stream"
+        assert f'data-draft-stream="{stream}"' in pending  # the page follows it, then asks for the panel
+        assert f'hx-get="{url("preview", session_a)}" hx-trigger="draft-ready"' in pending
         assert "Confirm &amp; post" not in pending
         assert "Drafting the resolution note…" in text(hx_get(bob_web, url("preview", session_a)))  # still drafting
     finally:
@@ -233,7 +260,7 @@ def test_discard_without_javascript_redirects_to_the_panel_and_says_so_there(bob
 def test_confirming_a_session_without_a_ticket_resolves_it_locally(bob_web, local_session):
     hx_post(bob_web, url("preview", local_session))
 
-    response = hx_post(bob_web, url("handoff-post", local_session), {"markdown": NOTE})
+    response = hx_post(bob_web, url("handoff-post", local_session), {"markdown": NOTE, "confirm_warnings": "1"})
 
     html = text(response)
     assert response.status_code == 200
@@ -261,7 +288,7 @@ def test_confirming_escalation_of_a_session_without_a_ticket_escalates_it_locall
 def test_confirming_posts_one_note_to_the_ticket_and_names_the_verified_status(
     bob_web, session_a, fact_a, psa_connected, simulator
 ):
-    response = hx_post(bob_web, url("handoff-post", session_a), {"markdown": NOTE})
+    response = hx_post(bob_web, url("handoff-post", session_a), {"markdown": NOTE, "confirm_warnings": "1"})
 
     assert response["HX-Retarget"] == "#workspace"
     toast = oob_toasts(response)
@@ -270,7 +297,7 @@ def test_confirming_posts_one_note_to_the_ticket_and_names_the_verified_status(
     assert "the ticket now shows “Resolved”" in region(text(response), "handoff")
     notes = simulator.notes_for(1001)
     assert len(notes) == 1
-    assert notes[0]["text"] == NOTE
+    assert notes[0]["text"] == "Problem\n\nOutlook prompted in a loop.\n\nResolution\n\nCleared the cached credentials."
     assert simulator.ticket(1001)["status"]["name"] == "Resolved"
     session = session_of(session_a)
     assert (session.status, session.closed_as) == ("resolved", "resolved")
@@ -281,7 +308,7 @@ def test_a_silent_status_rejection_answers_the_wrap_up_with_the_error_and_a_retr
 ):
     simulator.set_faults(silent_status_rejection=True)
 
-    response = hx_post(bob_web, url("handoff-post", session_a), {"markdown": NOTE})
+    response = hx_post(bob_web, url("handoff-post", session_a), {"markdown": NOTE, "confirm_warnings": "1"})
 
     html = text(response)
     assert response.status_code == 200
@@ -321,9 +348,9 @@ def test_after_a_failure_with_the_note_on_the_ticket_posting_again_is_refused_in
     bob_web, session_a, psa_connected, simulator
 ):
     simulator.set_faults(silent_status_rejection=True)
-    hx_post(bob_web, url("handoff-post", session_a), {"markdown": NOTE})
+    hx_post(bob_web, url("handoff-post", session_a), {"markdown": NOTE, "confirm_warnings": "1"})
 
-    again = hx_post(bob_web, url("handoff-post", session_a), {"markdown": NOTE + " edited"})
+    again = hx_post(bob_web, url("handoff-post", session_a), {"markdown": NOTE + " edited", "confirm_warnings": "1"})
 
     assert "An earlier post already put its note on the ticket; retry that handoff instead" in oob_toasts(again)
     assert Handoff.objects.filter(session=session_a).count() == 1
@@ -336,7 +363,7 @@ def test_after_a_failure_with_the_note_on_the_ticket_only_retry_is_offered(
     hx_post(bob_web, url("preview", session_a))
     simulator.set_faults(silent_status_rejection=True)
 
-    html = text(hx_post(bob_web, url("handoff-post", session_a), {"markdown": NOTE}))
+    html = text(hx_post(bob_web, url("handoff-post", session_a), {"markdown": NOTE, "confirm_warnings": "1"}))
 
     assert ">Retry</button>" in html
     assert "Confirm &amp; post" not in html
@@ -379,13 +406,14 @@ def test_the_preview_shows_text_in_angle_brackets_that_will_be_posted(bob_web, s
 
 
 def test_the_preview_keeps_backslashes_as_they_will_be_posted(bob_web, session_a):
+    # The internal package keeps share paths (the customer's resolution note leaves them out).
     hx_post(
         bob_web,
         reverse("fact-add", args=[session_a.pk]),
         {"text": r"The share \\fs01\finance answers by IP", "source_type": "engineer"},
     )
 
-    html = text(hx_post(bob_web, url("preview", session_a)))
+    html = text(hx_post(bob_web, url("preview", session_a, ESCALATION)))
     article = html[html.index("<article") : html.index("</article>")]
 
     assert r"\\fs01\finance" in article
@@ -406,7 +434,9 @@ def test_a_failed_post_from_the_editor_keeps_the_edited_text(bob_web, session_a,
     hx_post(bob_web, url("preview", session_a))
     edited = NOTE + "\n\nEdited in the panel."
 
-    response = hx_post(bob_web, url("handoff-post", session_a), edit(session_a, edited, from_editor="1"))
+    response = hx_post(
+        bob_web, url("handoff-post", session_a), edit(session_a, edited, from_editor="1", confirm_warnings="1")
+    )
 
     assert "Ticket #1001 cannot be updated: this account has no PSA connection." in oob_toasts(response)
     assert not Handoff.objects.exists()
@@ -416,7 +446,7 @@ def test_a_failed_post_from_the_editor_keeps_the_edited_text(bob_web, session_a,
 
 
 def test_a_post_without_javascript_redirects_and_the_result_is_on_the_next_page(bob_web, local_session):
-    response = bob_web.post(url("handoff-post", local_session), {"markdown": NOTE})
+    response = bob_web.post(url("handoff-post", local_session), {"markdown": NOTE, "confirm_warnings": "1"})
 
     assert response.status_code == 302
     assert response["Location"] == workspace(local_session, "#wrap-up")
@@ -450,14 +480,14 @@ def test_the_status_of_a_queued_post_polls_every_second(bob_web, session_a, queu
     assert response.status_code == 200
     assert response["HX-Retarget"] == "#wrap-up"
     assert html.strip().startswith('<section id="wrap-up"')
-    assert 'hx-trigger="every 1s"' in html
+    assert 'hx-trigger="every 1s, handoff-finished"' in html
     assert "Posting the resolution note to ticket #1001…" in html
     assert "Preview resolve note" not in html  # nothing else to start while it runs
     assert oob_toasts(response) == ""  # nothing finished, nothing announced
 
 
 def test_the_workspace_shows_the_post_in_progress_and_a_plain_status_check_redirects(bob_web, session_a, queued):
-    assert 'hx-trigger="every 1s"' in region(text(bob_web.get(workspace(session_a))), "wrap-up")
+    assert 'hx-trigger="every 1s, handoff-finished"' in region(text(bob_web.get(workspace(session_a))), "wrap-up")
 
     response = bob_web.get(reverse("handoff-status", args=[queued.pk]))
 
@@ -466,7 +496,7 @@ def test_the_workspace_shows_the_post_in_progress_and_a_plain_status_check_redir
 
 
 def test_a_second_post_while_one_is_in_progress_is_refused_in_words(bob_web, session_a, queued):
-    response = hx_post(bob_web, url("handoff-post", session_a), {"markdown": NOTE})
+    response = hx_post(bob_web, url("handoff-post", session_a), {"markdown": NOTE, "confirm_warnings": "1"})
 
     assert "A post for this session is already in progress; wait for it to finish." in oob_toasts(response)
     assert Handoff.objects.filter(session=session_a).count() == 1
@@ -493,7 +523,7 @@ def test_after_a_post_that_wrote_nothing_a_reload_offers_the_text_again_below_th
     bob_web, session_a, psa_connected, simulator
 ):
     simulator.set_faults(server_error={"count": 100, "status": 503})
-    hx_post(bob_web, url("handoff-post", session_a), {"markdown": NOTE})
+    hx_post(bob_web, url("handoff-post", session_a), {"markdown": NOTE, "confirm_warnings": "1"})
 
     page = text(bob_web.get(workspace(session_a)))
     wrap_up = region(page, "wrap-up")
@@ -501,3 +531,23 @@ def test_after_a_post_that_wrote_nothing_a_reload_offers_the_text_again_below_th
     assert "Nothing was written to the ticket. Retry posts the same text again, or edit it below" in wrap_up
     assert "Confirm &amp; post to #1001" in wrap_up  # the panel is open below the card
     assert simulator.notes_for(1001) == []
+
+
+def test_a_poll_that_read_the_post_just_before_it_ended_still_announces_the_end(
+    bob_web, session_a, queued, monkeypatch
+):
+    """The worker ends the handoff and closes the session in one commit. A poll that read the handoff a
+    moment before that commit, and the session after it, must still re-render the closed workspace and
+    announce the end — not a closed wrap-up that never polls again and never says so."""
+    from handoff.run import handoff_succeed
+    from web import wrapup
+
+    stale = Handoff.objects.get(pk=queued.pk)  # as the poll read it, still queued
+    handoff_succeed(Handoff.objects.get(pk=queued.pk), session_of(session_a))  # the worker's commit lands
+    monkeypatch.setattr(wrapup, "handoff_for_user", lambda user, handoff_id: stale)
+
+    response = hx_get(bob_web, reverse("handoff-status", args=[queued.pk]))
+
+    assert response["HX-Retarget"] == "#workspace"
+    assert "Resolved (posted to the PSA)" in region(text(response), "session-header")
+    assert "ticket #1001" in oob_toasts(response)

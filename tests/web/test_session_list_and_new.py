@@ -6,8 +6,9 @@ from django.urls import reverse
 
 from sessions import services
 from sessions.models import Session
-from tests.conftest import PASSWORD, web_client_for
-from tests.web.conftest import Elements, hx_get, hx_post, region, text
+from tests.support.clients import web_client_for
+from tests.support.data import PASSWORD
+from tests.support.html import Elements, hx_get, hx_post, region, text
 
 HOME = reverse("home")
 NEW = reverse("session-new")
@@ -231,13 +232,37 @@ def test_importing_a_ticket_already_worked_keeps_the_typed_title_and_says_who_is
     html = text(hx_post(bob_web, NEW, {"import": "1", "psa_ticket_id": "1001", "title": "Second look at Outlook"}))
 
     assert 'value="Second look at Outlook"' in html
-    assert f"“{session_a.title}” is already open on ticket #1001 (started by bob)." in html
+    notice = " ".join(html.split("Ticket #1001 is already being worked")[1].split("</p>")[0].split())
+    workspace = reverse("workspace", args=[session_a.pk])
+    assert f'in the open session <a href="{workspace}">“{session_a.title}”</a>, started by bob.' in notice
+
+
+@pytest.mark.parametrize("htmx", [True, False], ids=["htmx", "plain"])
+def test_starting_a_second_session_on_a_ticket_is_refused_with_a_link_to_the_open_one(
+    bob_web, account_a, session_a, htmx
+):
+    data = {"title": "Second look at Outlook", "psa_ticket_id": "1001", "intake_text": "x"}
+    response = hx_post(bob_web, NEW, data) if htmx else bob_web.post(NEW, data)
+
+    ticket_field = field_group(text(response), "id_psa_ticket_id")
+    assert "Ticket #1001 is already being worked in the open session" in ticket_field
+    assert f'<a href="{reverse("workspace", args=[session_a.pk])}">Open “{session_a.title}”</a>' in ticket_field
+    assert list(Session.objects.filter(account=account_a)) == [session_a]
+
+
+def test_a_ticket_whose_session_closed_can_be_worked_again(bob_web, bob, account_a, session_a):
+    Session.objects.filter(pk=session_a.pk).update(status="resolved", closed_as="resolved")
+
+    response = bob_web.post(NEW, {"title": "It came back", "psa_ticket_id": "1001", "intake_text": "x"})
+
+    assert response.status_code == 302
+    assert Session.objects.filter(account=account_a, psa_ticket_id=1001, status="open").count() == 1
 
 
 def test_importing_a_closed_ticket_warns_that_posting_would_note_a_closed_ticket(
     bob_web, bob, session_a, psa_connected
 ):
-    from handoff.kinds import DraftKind
+    from drafting.kinds import DraftKind
     from handoff.services import handoff_post
 
     handoff_post(session=session_a, kind=DraftKind.RESOLUTION_NOTE, markdown="## Problem\n\nDone.", user=bob)

@@ -7,13 +7,13 @@ import json
 import pytest
 from django.urls import reverse
 
-from handoff.kinds import DraftKind
+from drafting.kinds import DraftKind
 from handoff.models import Handoff
 from sessions import services
 from sessions.models import DiagnosticCheck, Fact, Session
-from tests.conftest import web_client_for
 from tests.security.routes import WEB_ROUTES, cases, request, snapshot, url_of, web_objects
-from tests.web.conftest import Elements, hx_get, hx_post, oob_toasts, region, text
+from tests.support.clients import web_client_for
+from tests.support.html import Elements, hx_get, hx_post, oob_toasts, region, text
 
 R = DraftKind.RESOLUTION_NOTE
 POST_ROUTES = [name for name, route in WEB_ROUTES.items() if "POST" in route.methods]
@@ -35,11 +35,17 @@ def objects(session_a, fact_a, fix_a, template_a, bob):
         ("fact-edit", "GET"),
         ("fact-edit", "POST"),
         ("fact-delete", "POST"),
+        ("fact-restore", "POST"),
+        ("check-row", "GET"),
+        ("check-edit", "GET"),
+        ("check-edit", "POST"),
+        ("check-delete", "POST"),
+        ("check-restore", "POST"),
         ("fix-outcome", "POST"),
     ],
 )
 def test_another_accounts_ids_under_ones_own_session_are_404s(charlie_web, objects, session_b, name, method):
-    url = url_of(name, {**objects, "session": session_b})  # charlie's session, bob's fact or fix
+    url = url_of(name, {**objects, "session": session_b})  # charlie's session, bob's fact, check or fix
     before = snapshot(objects)
 
     response = request(charlie_web, method, name, url, HTTP_HX_REQUEST="true")
@@ -247,7 +253,10 @@ def test_a_fact_added_to_a_closed_session_is_answered_with_the_closed_session_me
     assert "This session is closed: Resolved locally. It can no longer change." in text(response)
 
 
-@pytest.mark.parametrize("name", ["session-edit", "check-add", "fix-set", "fix-outcome", "scripts"])
+@pytest.mark.parametrize(
+    "name",
+    ["session-edit", "check-add", "check-edit", "check-delete", "fact-delete", "fix-set", "fix-outcome", "scripts"],
+)
 def test_other_writes_to_a_closed_session_are_answered_with_the_closed_session_message(bob_web, closed, name):
     response = request(bob_web, "POST", name, url_of(name, closed), HTTP_HX_REQUEST="true")
 

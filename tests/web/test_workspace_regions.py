@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from sessions import services
 from sessions.models import DiagnosticCheck, Fact, ScriptGeneration, Session, SuggestedFix
-from tests.web.conftest import hx_get, hx_post, oob_toasts, page_toasts, region, text, triggers
+from tests.support.html import hx_get, hx_post, oob_toasts, region, text, triggers
 
 SCRIPT_PASSWORD = "Pa55-Wintery-Lamp"
 SCRIPT_VALUES = {
@@ -98,7 +98,7 @@ def test_a_fact_added_with_htmx_comes_back_as_the_facts_region(bob_web, session_
     assert html.strip().startswith('<section id="facts"')
     assert "<html" not in html
     assert "OWA works fine." in html
-    assert '<span class="count">1</span>' in html
+    assert '<span id="facts-count" class="count">1</span>' in html
     assert triggers(response) == {"session-changed": {}}
     assert "hx-swap-oob" not in html  # no messages, no toasts
     assert state_version(session_a) == before + 1
@@ -234,17 +234,18 @@ def test_cancel_swaps_the_row_back_in_unchanged(bob_web, session_a, fact_a):
     assert plain["Location"] == workspace(session_a, f"#fact-{fact_a.pk}")
 
 
-def test_a_deleted_fact_leaves_the_region_stays_in_the_database_and_is_announced(bob_web, session_a, fact_a):
+def test_a_deleted_fact_leaves_its_row_to_an_undo_and_stays_in_the_database(bob_web, session_a, fact_a):
     before = state_version(session_a)
 
     response = hx_post(bob_web, url("fact-delete", session_a, fact_a.pk))
 
     html = text(response)
     assert response.status_code == 200
-    assert html.strip().startswith('<section id="facts"')
-    assert "Modern auth is enabled on the tenant." not in region(html, "facts")
-    assert '<span class="count">0</span>' in html
-    assert "Fact deleted: it will not appear in drafts." in oob_toasts(response)
+    row = region(html, f"fact-{fact_a.pk}")
+    assert html.strip().startswith(f'<li id="fact-{fact_a.pk}" class="fact deleted">')
+    assert "Fact deleted: it will no longer reach drafts." in row
+    assert 'aria-label="Undo delete of fact: Modern auth is enabled on the tenant."' in row
+    assert '<span id="facts-count" class="count" hx-swap-oob="true">0</span>' in html
     assert triggers(response) == {"session-changed": {}}
     fact_a.refresh_from_db()
     assert fact_a.deleted_at is not None  # soft delete
@@ -252,15 +253,15 @@ def test_a_deleted_fact_leaves_the_region_stays_in_the_database_and_is_announced
     assert hx_post(bob_web, url("fact-delete", session_a, fact_a.pk)).status_code == 404  # gone from the UI
 
 
-def test_a_fact_deleted_without_javascript_is_announced_on_the_next_page(bob_web, session_a, fact_a):
+def test_a_fact_deleted_without_javascript_shows_its_undo_in_its_place_on_the_next_page(bob_web, session_a, fact_a):
     response = bob_web.post(url("fact-delete", session_a, fact_a.pk))
 
     assert response.status_code == 302
-    assert response["Location"] == workspace(session_a, "#facts")
+    assert response["Location"] == workspace(session_a, f"?undo_fact={fact_a.pk}#fact-{fact_a.pk}")
     html = text(bob_web.get(response["Location"]))
-    assert "Fact deleted: it will not appear in drafts." in page_toasts(html)
-    assert "Modern auth is enabled on the tenant." not in html
-    assert "Fact deleted" not in text(bob_web.get(workspace(session_a)))  # announced once
+    assert "Fact deleted: it will no longer reach drafts." in region(html, f"fact-{fact_a.pk}")
+    assert '<span id="facts-count" class="count">0</span>' in html
+    assert "Fact deleted" not in text(bob_web.get(workspace(session_a)))  # a reload without it shows none
 
 
 # Checks
@@ -286,7 +287,7 @@ def test_a_check_without_a_name_opens_the_form_with_the_error(bob_web, session_a
     response = hx_post(bob_web, url("check-add", session_a), {"name": "", "result": "passed"})
 
     html = text(response)
-    assert "<details open>" in html
+    assert '<details class="add-form" open>' in html
     assert "This field is required." in html
     assert not DiagnosticCheck.objects.exists()
 
@@ -317,6 +318,7 @@ def test_a_fix_set_with_htmx_comes_back_as_the_fix_region(bob_web, session_a):
     assert "<h3>Reset the Outlook profile</h3>" in html
     assert "65% confident" in html
     assert "Record outcome" in html
+    assert '<details class="outcome-record">' in html  # folded until the engineer opens it
     assert triggers(response) == {"session-changed": {}}
 
 
@@ -382,6 +384,7 @@ def test_a_partial_outcome_without_notes_is_refused_next_to_the_notes(bob_web, s
         '<ul class="errorlist" id="outcome_outcome_notes_error"><li>Notes are required when a fix only partly worked.'
         in notes
     )
+    assert '<details class="outcome-record" open>' in notes  # folded until used, open when it needs a fix
     fix_a.refresh_from_db()
     assert (fix_a.outcome, fix_a.outcome_notes) == ("proposed", "")
     assert state_version(session_a) == before
@@ -592,7 +595,7 @@ def test_a_replaced_fix_stays_readable_under_earlier_fixes(bob_web, bob, session
 def test_the_list_filters_resolved_and_escalated_sessions_apart(bob_web, bob, account_a):
     resolved = services.session_create(account=account_a, user=bob, title="Resolved printer")
     escalated = services.session_create(account=account_a, user=bob, title="Escalated VPN")
-    from handoff.kinds import DraftKind
+    from drafting.kinds import DraftKind
     from handoff.services import handoff_post
 
     handoff_post(session=resolved, kind=DraftKind.RESOLUTION_NOTE, markdown="## Problem\n\nx", user=bob)
@@ -603,3 +606,17 @@ def test_the_list_filters_resolved_and_escalated_sessions_apart(bob_web, bob, ac
 
     assert "Resolved printer" in only_resolved and "Escalated VPN" not in only_resolved
     assert "Escalated VPN" in only_escalated and "Resolved printer" not in only_escalated
+
+
+def test_linking_a_ticket_another_open_session_works_is_refused_with_a_link_to_it(bob_web, bob, account_a, session_a):
+    from sessions import services
+
+    other = services.session_create(account=account_a, user=bob, title="Printer on reception")
+
+    response = hx_post(bob_web, url("session-edit", other), {"title": other.title, "psa_ticket_id": "1001"})
+
+    html = text(response)
+    assert '<details class="session-details" open>' in html
+    assert "Ticket #1001 is already being worked in the open session" in html
+    assert f'<a href="{workspace(session_a)}">Open “{session_a.title}”</a>' in html
+    assert Session.objects.get(pk=other.pk).psa_ticket_id is None

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class DraftingConfig(AppConfig):
+    name = "drafting"
+    verbose_name = "Drafting"
+
+    def ready(self):
+        from drafting import preparation  # noqa: F401 — connects its receiver of sessions.signals.state_changed
