@@ -4,7 +4,7 @@ Recall is the share of the corpus's secrets left with no fragment in the output;
 rate is the share of its benign lines changed at all. Every candidate runs on the same corpus in the
 same run:
 
-- the rules before the corpus existed (llm/redaction.py at BEFORE, read from git);
+- the rules before the corpus existed (BEFORE_PATH at BEFORE, read from git);
 - detect-secrets with every plugin at its default settings, each line through `scan_line`, a finding
   kept when the plugin's own verdict is "True" (what `detect-secrets scan --string` prints);
 - each set of rules followed by detect-secrets, as a second pass;
@@ -31,7 +31,8 @@ from detect_secrets.settings import default_settings, get_plugins
 from llm import redaction
 from tests.llm.redaction_corpus import BENIGN, SECRETS, remains
 
-BEFORE = "8505b8b"  # the last commit with the hand-written rules measured on no corpus
+BEFORE = "3f3c846"  # the last commit with the hand-written rules measured on no corpus (before llm/ existed)
+BEFORE_PATH = "handoff/redaction.py"
 REPOSITORY = Path(__file__).resolve().parent.parent
 
 Redactor = Callable[[str], str]
@@ -67,12 +68,12 @@ def measure(name: str, redact: Redactor) -> Result:
 
 
 def rules_before() -> Redactor | None:
-    """llm/redaction.py as it was at BEFORE, or None without git (a tarball of the tree)."""
+    """The redaction rules as they were at BEFORE, or None without git (a tarball of the tree)."""
     git = shutil.which("git")
     if git is None:
         return None
     shown = subprocess.run(
-        [git, "show", f"{BEFORE}:llm/redaction.py"], cwd=REPOSITORY, capture_output=True, text=True, check=False
+        [git, "show", f"{BEFORE}:{BEFORE_PATH}"], cwd=REPOSITORY, capture_output=True, text=True, check=False
     )
     if shown.returncode != 0:
         return None
@@ -119,8 +120,8 @@ def main() -> int:
     before = rules_before()
     if before is not None:
         candidates += [
-            (f"llm/redaction.py before ({BEFORE})", before),
-            (f"llm/redaction.py before + {detect_secrets_name}", then_detect_secrets(before)),
+            (f"{BEFORE_PATH} before ({BEFORE})", before),
+            (f"{BEFORE_PATH} before + {detect_secrets_name}", then_detect_secrets(before)),
         ]
     candidates += [
         (f"{detect_secrets_name}, default plugins", detect_secrets),

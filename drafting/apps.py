@@ -6,4 +6,4 @@ class DraftingConfig(AppConfig):
     verbose_name = "Drafting"
 
     def ready(self):
-        from drafting import preparation  # noqa: F401 — connects its receiver of sessions.signals.state_changed
+        from drafting import services  # noqa: F401 — connects its receiver of sessions.signals.state_changed

@@ -2,8 +2,9 @@
 the background, through the preview cache and its lock, so Preview is served from the cache.
 
 Likely final: the active fix is marked as having worked (the resolution note) or as having failed (the
-escalation package), or the engineer brings the wrap-up into view once a fix was applied (`preview_prepare`,
-from the page).
+escalation package), or the engineer brings the wrap-up into view once a fix was applied. The rules and the
+background draft itself are here; scheduling it (`drafting.services.preview_prepare`, on every committed state
+and from the page) is a write of drafting's, beside the tasks it starts.
 Debounced: every write schedules a preparation a few seconds later (FLOWPILOT_PREPARE_DELAY_SECONDS) for
 the state it made; one that finds the session moved on since does nothing, so a burst of edits prepares
 once, after the last. Bounded: one background draft per (kind, state_version) at most, none for a closed
@@ -15,15 +16,12 @@ import logging
 
 from django.conf import settings
 from django.core.cache import cache
-from django.dispatch import receiver
 
 from accounts.models import Account, AccountSettings
 from accounts.services import account_preferences_save
 from drafting.kinds import DraftKind
 from drafting.previews import PREVIEW_TTL_SECONDS, lock_key, lock_ttl_seconds, preview_generate, preview_key
-from flowpilot.celery import start_in_background
 from sessions.models import Session, SuggestedFix
-from sessions.signals import state_changed
 
 logger = logging.getLogger(__name__)
 
@@ -67,29 +65,6 @@ def kind_for_the_wrap_up(session: Session) -> DraftKind | None:
     if fix is None or fix.outcome not in APPLIED:
         return None
     return KIND_WHEN_THE_FIX.get(fix.outcome, DraftKind.RESOLUTION_NOTE)
-
-
-@receiver(state_changed, dispatch_uid="drafting.prepare_when_likely_final")
-def prepare_when_likely_final(sender, session_id, state_version, **kwargs) -> None:
-    if not settings.FLOWPILOT_PREPARE_DRAFTS:
-        return
-    session = Session.objects.select_related("account__settings").filter(pk=session_id).first()
-    if session is None or session.state_version != state_version:
-        return
-    kind = likely_final_kind(session)
-    if kind is not None:
-        preview_prepare(session=session, kind=kind)
-
-
-def preview_prepare(*, session: Session, kind: DraftKind, delay: float | None = None) -> bool:
-    """Schedule the draft of the session's current state; False when nothing is to be prepared."""
-    if not session.is_open or not background_drafts_on(getattr(session.account, "settings", None)):
-        return False
-    from drafting.tasks import prepare_preview
-
-    delay = settings.FLOWPILOT_PREPARE_DELAY_SECONDS if delay is None else delay
-    start_in_background(prepare_preview, str(session.pk), str(kind), session.state_version, countdown=delay)
-    return True
 
 
 def prepared_key(kind: str, session_id, state_version: int) -> str:

@@ -1,18 +1,22 @@
-"""Drafting's writes: ask for a preview (generated once per state, on a worker or inline), and keep or
-discard the engineer's edit of a draft."""
+"""Drafting's writes: ask for a preview (generated once per state, on a worker or inline), schedule one prepared
+in the background when the state is likely final (`drafting.preparation` holds the rules), and keep or discard
+the engineer's edit of a draft."""
 
 import time
 
 from django.conf import settings
 from django.core.cache import cache
+from django.dispatch import receiver
 
 from drafting.kinds import DraftKind
 from drafting.models import DraftEdit
+from drafting.preparation import background_drafts_on, likely_final_kind
 from drafting.previews import POLL_SECONDS, Preview, cache_reachable, lock_key, lock_ttl_seconds, preview_key
-from drafting.tasks import generate_preview
+from drafting.tasks import generate_preview, prepare_preview
 from flowpilot.celery import start_in_background
 from flowpilot.errors import InvalidInput, ServiceUnavailable
 from sessions.models import Session
+from sessions.signals import state_changed
 
 MAX_MARKDOWN = 20_000  # the longest text an edit may keep or a post may send
 
@@ -58,6 +62,31 @@ def _enqueue_generation(session: Session, kind: DraftKind, lock: str) -> None:
     except ServiceUnavailable:
         cache.delete(lock)
         raise
+
+
+# Prepared before the click
+
+
+@receiver(state_changed, dispatch_uid="drafting.prepare_when_likely_final")
+def prepare_when_likely_final(sender, session_id, state_version, **kwargs) -> None:
+    """Every committed state: a likely final one is prepared, after the debounce."""
+    if not settings.FLOWPILOT_PREPARE_DRAFTS:
+        return
+    session = Session.objects.select_related("account__settings").filter(pk=session_id).first()
+    if session is None or session.state_version != state_version:
+        return
+    kind = likely_final_kind(session)
+    if kind is not None:
+        preview_prepare(session=session, kind=kind)
+
+
+def preview_prepare(*, session: Session, kind: DraftKind, delay: float | None = None) -> bool:
+    """Schedule the draft of the session's current state; False when nothing is to be prepared."""
+    if not session.is_open or not background_drafts_on(getattr(session.account, "settings", None)):
+        return False
+    delay = settings.FLOWPILOT_PREPARE_DELAY_SECONDS if delay is None else delay
+    start_in_background(prepare_preview, str(session.pk), str(kind), session.state_version, countdown=delay)
+    return True
 
 
 def check_length(markdown: str) -> None:

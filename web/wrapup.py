@@ -78,7 +78,7 @@ def prepare(request, session_id):
     session = session_for_user(request.user, session_id)
     kind = preparation.kind_for_the_wrap_up(session)
     if kind is not None:
-        preparation.preview_prepare(session=session, kind=kind, delay=0)
+        drafting_services.preview_prepare(session=session, kind=kind, delay=0)
     return HttpResponse(status=204)
 
 

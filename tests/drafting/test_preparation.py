@@ -8,6 +8,7 @@ from django.core.cache import cache
 
 from accounts.services import account_settings_for
 from drafting import preparation
+from drafting import services as drafting_services
 from drafting.kinds import DraftKind
 from drafting.previews import lock_key, preview_key
 from sessions import services
@@ -66,7 +67,7 @@ def test_once_per_kind_and_state_however_often_it_is_asked(session_a, fix_a, mod
     session = Session.objects.get(pk=session_a.pk)
 
     for _ in range(3):
-        preparation.preview_prepare(session=session, kind=DraftKind.RESOLUTION_NOTE, delay=0)
+        drafting_services.preview_prepare(session=session, kind=DraftKind.RESOLUTION_NOTE, delay=0)
 
     assert draft_requests(model_on) == 1
 
@@ -99,7 +100,7 @@ def test_a_closed_session_or_an_account_that_turned_it_off_prepares_nothing(
     session = Session.objects.get(pk=session_a.pk)
     Session.objects.filter(pk=session.pk).update(status=Session.Status.RESOLVED)
     session.refresh_from_db()
-    assert preparation.preview_prepare(session=session, kind=DraftKind.RESOLUTION_NOTE) is False
+    assert drafting_services.preview_prepare(session=session, kind=DraftKind.RESOLUTION_NOTE) is False
     assert (
         preparation.preview_prepared_generate(
             session_id=session.pk, kind=DraftKind.RESOLUTION_NOTE, state_version=session.state_version
