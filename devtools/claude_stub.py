@@ -13,7 +13,12 @@ kind. It behaves the way the real service does where FlowPilot must cope with it
 - Errors: any status with any body and headers, e.g. `overloaded()` (529) or `rate_limited(30)` (429
   with `retry-after`). A request the real API would refuse (roles out of turn, a `tool_use` left
   unanswered, a tool without a schema, more than four cache breakpoints, an empty text block) gets its
-  400 `invalid_request_error`, before any scripted reply is taken.
+  400 `invalid_request_error`, before any scripted reply is taken. So does what the API refuses of thinking
+  sent back: a `thinking` block whose signature this stub did not issue with that very text (forged, edited,
+  or from another stub), and, unless thinking is disabled, a request continuing a tool-use turn (its last
+  message answers the last assistant message's `tool_use` with `tool_result` blocks) whose last assistant
+  message does not start with its `thinking` (or `redacted_thinking`) block, unless the stub had answered
+  that message without thinking (adaptive thinking skipped it).
 - Prompt caching from the request's own breakpoints: every block with `cache_control` (in tools, system
   or messages, or the last block for a top-level `cache_control`) marks the prefix ending there. A
   prefix of at least MIN_CACHEABLE_TOKENS is written the first time and read while it lives (5 minutes,
@@ -174,6 +179,8 @@ class ClaudeStub:
         self.tokens_per_second: float | None = None  # None: output costs no time
         self.thinking_tokens = ADAPTIVE_THINKING_TOKENS
         self._cache: dict[str, tuple[float, float]] = {}  # prefix digest → (expires at, ttl)
+        self._issued_thinking: dict[str, set[str]] = {}  # signature → the thinking text sent with it
+        self._tool_uses_without_thinking: set[str] = set()  # tool_use ids of answers that did not think
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer((host, port), self._handler_class())
         self._server.daemon_threads = True
@@ -221,7 +228,7 @@ class ClaudeStub:
         self.stop()
 
     def _answer(self, body: dict) -> Answer:
-        problem = request_problem(body)
+        problem = request_problem(body) or self._thinking_problem(body)
         if problem:
             return Answer(400, invalid_request(problem))
         with self._lock:
@@ -264,6 +271,11 @@ class ClaudeStub:
         for i, call in enumerate(tool_calls):
             tool_id = call.get("id") or f"toolu_stub_{number}_{i}"
             content.append({"type": "tool_use", "id": tool_id, "name": call["name"], "input": call.get("input", {})})
+        with self._lock:
+            if thinking:
+                self._issued_thinking.setdefault(content[0]["signature"], set()).add(content[0]["thinking"])
+            else:
+                self._tool_uses_without_thinking.update(block["id"] for block in content if block["type"] == "tool_use")
         output_tokens = max(1, thinking + answer_tokens)
         message = {
             "id": f"msg_stub_{number}",
@@ -286,6 +298,41 @@ class ClaudeStub:
             stream_error=reply.get("stream_error"),
             drop_after_chars=reply.get("drop_after_chars"),
         )
+
+    def _thinking_problem(self, body: dict) -> str | None:
+        """Why the API would refuse the thinking this (otherwise valid) request sends back, or None. A signature
+        covers its block's thinking exactly; with thinking on, a tool-use turn goes on only after the thinking
+        that came with its tool calls (as in `_thinking_tokens`, thinking is on unless it is disabled)."""
+        messages = body["messages"]
+        with self._lock:
+            for n, message in enumerate(messages):
+                if message["role"] != "assistant":
+                    continue
+                for k, block in enumerate(_blocks(message)):
+                    if block.get("type") == "thinking" and not self._issued(block):
+                        return f"messages.{n}.content.{k}: Invalid `signature` in `thinking` block"
+            if (body.get("thinking") or {}).get("type") == "disabled":
+                return None
+            n = _continued_tool_use(messages)
+            if n is None:
+                return None
+            blocks = _blocks(messages[n])
+            found = blocks[0].get("type") if blocks else None
+            unthinking = {block.get("id") for block in _tool_uses(messages[n])} <= self._tool_uses_without_thinking
+            if found in ("thinking", "redacted_thinking") or unthinking:  # as issued, when the model did not think
+                return None
+        return (
+            f"messages.{n}.content.0.type: Expected `thinking` or `redacted_thinking`, but found `{found}`. "
+            "When `thinking` is enabled, a final `assistant` message must start with a thinking block (preceeding "
+            "the lastmost set of `tool_use` and `tool_result` blocks). We recommend you include thinking blocks "
+            "from previous turns. To avoid this requirement, disable `thinking`. Please consult our documentation "
+            "at https://docs.claude.com/en/docs/build-with-claude/extended-thinking"
+        )
+
+    def _issued(self, block: dict) -> bool:
+        """Whether this stub sent this thinking block, its signature with this very text. Called under the lock."""
+        signature, text = block.get("signature"), block.get("thinking")
+        return isinstance(signature, str) and isinstance(text, str) and text in self._issued_thinking.get(signature, ())
 
     def _thinking_tokens(self, body: dict) -> int:
         """What the request's thinking setting spends; Sonnet 5.x thinks adaptively when it is not set."""
@@ -641,6 +688,15 @@ def _tool_pairing_problem(messages: list[dict]) -> str | None:
                 "next message."
             )
     return None
+
+
+def _continued_tool_use(messages: list[dict]) -> int | None:
+    """The index of the last assistant message when the request continues its tool use: it has `tool_use`
+    blocks and the request's last message, right after it, answers them with `tool_result` blocks."""
+    if len(messages) < 2 or messages[-1]["role"] != "user" or messages[-2]["role"] != "assistant":
+        return None
+    answered = any(block.get("type") == "tool_result" for block in _blocks(messages[-1]))
+    return len(messages) - 2 if answered and _tool_uses(messages[-2]) else None
 
 
 def _tools_problem(body: dict) -> str | None:

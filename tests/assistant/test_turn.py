@@ -122,6 +122,34 @@ def test_an_invalid_tool_call_is_dropped_and_the_model_is_told_why(
     assert reason in caplog.text
 
 
+@pytest.mark.parametrize("thinking", ["adaptive", "low"])
+def test_with_thinking_on_each_tool_use_turn_goes_on_after_its_thinking_as_the_api_requires(
+    bob_api, session_a, model_on, settings, thinking
+):
+    # The stub refuses (400) a tool-use turn continued without the thinking that came with it, and any thinking
+    # block it did not issue with that very text: three turns, each after one with tool calls (one dropped, its
+    # input not kept), show the transcript sends the thinking back first and unchanged.
+    settings.FLOWPILOT_DRAFT_THINKING = {**settings.FLOWPILOT_DRAFT_THINKING, "assistant_chat": thinking}
+    dropped = {"name": "suggest_fix", "input": {"title": "Reboot", "confidence_pct": 250}}
+    model_on.reply_with(
+        {"text": "First answer.", "tool_calls": [fact_call(), dropped]},
+        {"text": "Second answer.", "tool_calls": [FIX_CALL]},
+        {"text": "Third answer."},
+    )
+
+    replies = [send(bob_api, session_a, words)["reply"]["id"] for words in ("Outlook loops.", "Still.", "Fixed.")]
+
+    assert [Message.objects.get(pk=pk).state for pk in replies] == ["complete"] * 3
+    first, second = (Message.objects.get(pk=pk).content for pk in replies[:2])
+    third = assistant_requests(model_on)[2]["messages"]
+    assert [third[1]["content"], third[3]["content"]] == [first, second]  # replayed as kept
+    assert third[4]["content"][0]["type"] == "tool_result"
+    kept_first_blocks = [first[0]["type"], second[0]["type"]]
+    assert kept_first_blocks == (["thinking", "thinking"] if thinking == "adaptive" else ["text", "text"])
+    if thinking == "adaptive":
+        assert [first[0]["signature"], second[0]["signature"]] == ["stub-signature-1", "stub-signature-2"]
+
+
 def test_a_model_that_fails_mid_answer_fails_the_reply_with_the_reason(bob_api, session_a, model_on):
     model_on.reply_with({"text": "Start of an answer that will not finish", "stream_error": {"after_chars": 10}})
 

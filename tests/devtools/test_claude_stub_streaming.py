@@ -395,6 +395,156 @@ def test_a_well_formed_tool_round_trip_is_accepted(sdk, stub):
     assert answer.content[0].text == "Noted."
 
 
+# Thinking sent back: each thinking block's signature is checked, and a tool-use turn goes on after its thinking
+
+THINKING_ON = {"type": "adaptive"}
+FIX = {"name": "suggest_fix", "input": {"title": "Restart the print spooler"}, "id": "toolu_fix"}
+NO_THINKING_FIRST = (
+    "messages.1.content.0.type: Expected `thinking` or `redacted_thinking`, but found `text`. When `thinking` is "
+    "enabled, a final `assistant` message must start with a thinking block (preceeding the lastmost set of "
+    "`tool_use` and `tool_result` blocks). We recommend you include thinking blocks from previous turns. To avoid "
+    "this requirement, disable `thinking`. Please consult our documentation at "
+    "https://docs.claude.com/en/docs/build-with-claude/extended-thinking"
+)
+BAD_SIGNATURE = "messages.1.content.0: Invalid `signature` in `thinking` block"
+
+
+def thought_tool_call(sdk, stub, *, stream=False, **params):
+    """A first answer that thinks, then calls a tool (`toolu_fix`), as the SDK returned it: its blocks go back
+    in the next request as they are or changed."""
+    stub.reply_with({"text": "Try this.", "tool_calls": [FIX]})
+    params = {"tools": TOOLS, "thinking": THINKING_ON, **params}
+    if stream:
+        return streamed(sdk, OUTLOOK * 5, **params)[1]
+    return ask(sdk, OUTLOOK * 5, **params)
+
+
+def go_on(sdk, assistant_content, *, thinking=THINKING_ON, stream=False):
+    messages = [user(OUTLOOK * 5), {"role": "assistant", "content": assistant_content}, user([result("toolu_fix")])]
+    return ask(sdk, tools=TOOLS, thinking=thinking, messages=messages, stream=stream)
+
+
+def refused(sdk, stub, assistant_content, **params):
+    stub.reply_with({"text": "Kept for the next valid request."})
+    with pytest.raises(anthropic.BadRequestError) as raised:
+        go_on(sdk, assistant_content, **params)
+    assert raised.value.status_code == 400
+    assert raised.value.body["error"]["type"] == "invalid_request_error"
+    assert ask(sdk).content[0].text == "Kept for the next valid request."  # a refusal takes no scripted reply
+    return raised.value.body["error"]["message"]
+
+
+def as_dicts(content):
+    return [block.model_dump(exclude_none=True) for block in content]
+
+
+def test_a_tool_use_turn_without_its_thinking_is_refused_while_thinking_is_on(sdk, stub):
+    first = thought_tool_call(sdk, stub, stream=True)
+    assert [block.type for block in first.content] == ["thinking", "text", "tool_use"]
+
+    message = refused(sdk, stub, as_dicts(first.content)[1:], stream=True)
+
+    assert message == NO_THINKING_FIRST
+
+
+def test_thinking_left_unset_is_on_and_thinking_moved_after_the_tool_call_is_not_first(sdk, stub):
+    first = thought_tool_call(sdk, stub)
+    thinking, text, tool_use = as_dicts(first.content)
+    messages = [user(OUTLOOK * 5), {"role": "assistant", "content": [text, tool_use, thinking]}]
+
+    with pytest.raises(anthropic.BadRequestError) as raised:
+        sdk.messages.create(
+            model=MODEL, max_tokens=2000, tools=TOOLS, messages=[*messages, user([result("toolu_fix")])]
+        )
+
+    assert raised.value.body["error"]["message"] == NO_THINKING_FIRST
+
+
+@pytest.mark.parametrize(("stream", "display"), [(False, None), (True, "omitted")], ids=["whole", "streamed omitted"])
+def test_a_tool_use_turn_goes_on_with_its_thinking_sent_back_as_returned(sdk, stub, stream, display):
+    thinking = {**THINKING_ON, "display": display} if display else THINKING_ON
+    first = thought_tool_call(sdk, stub, stream=stream, thinking=thinking)
+    stub.reply_with({"text": "Noted."})
+
+    answer = go_on(sdk, first.content, thinking=thinking)  # the SDK's own blocks, as the API's docs send them back
+
+    assert first.content[0].thinking == ("" if display else THINKING_SUMMARY)
+    assert answer.content[-1].text == "Noted."
+
+
+def test_a_redacted_thinking_block_first_is_accepted(sdk, stub):
+    first = thought_tool_call(sdk, stub)
+    stub.reply_with({"text": "Noted."})
+
+    answer = go_on(sdk, [{"type": "redacted_thinking", "data": "opaque"}, *as_dicts(first.content)[1:]])
+
+    assert answer.content[-1].text == "Noted."
+
+
+def test_with_thinking_disabled_a_tool_use_turn_goes_on_without_thinking(sdk, stub):
+    first = thought_tool_call(sdk, stub)  # thought with thinking on; the next request turns it off
+    stub.reply_with({"text": "Noted."}, {"text": "Noted again."})
+
+    dropped = go_on(sdk, as_dicts(first.content)[1:], thinking={"type": "disabled"})
+    hand_made = go_on(sdk, [{**ASKED["content"][0], "id": "toolu_fix"}], thinking={"type": "disabled"})
+
+    assert [block.type for block in dropped.content] == ["text"] and dropped.content[0].text == "Noted."
+    assert hand_made.content[0].text == "Noted again."
+
+
+@pytest.mark.parametrize(
+    "params", [{"output_config": {"effort": "low"}}, {"messages": [user("Printer?")]}], ids=["low effort", "trivial"]
+)
+def test_a_tool_call_answered_without_thinking_goes_on_without_it(sdk, stub, params):
+    stub.reply_with({"tool_calls": [FIX]}, {"text": "Noted."})
+    first = ask(sdk, tools=TOOLS, thinking=THINKING_ON, **params)
+    assert [block.type for block in first.content] == ["tool_use"]  # adaptive thinking chose not to think
+    messages = [*params.get("messages", [user("Hi.")]), {"role": "assistant", "content": first.content}]
+
+    answer = ask(sdk, tools=TOOLS, thinking=THINKING_ON, messages=[*messages, user([result("toolu_fix")])])
+
+    assert answer.content[-1].text == "Noted."
+
+
+def test_thinking_is_not_required_once_the_tool_use_turn_has_ended(sdk, stub):
+    stub.reply_with({"text": "Noted."})
+    ended = [user("Hi."), ASKED, user([result("toolu_a")]), {"role": "assistant", "content": "Done."}]
+
+    answer = ask(sdk, tools=TOOLS, thinking=THINKING_ON, messages=[*ended, user("And now?")])
+
+    assert answer.content[-1].text == "Noted."
+
+
+def without_signature(block):
+    return {key: value for key, value in block.items() if key != "signature"}
+
+
+CHANGED = {  # id: (what is done to the thinking block, the request's thinking)
+    "other text": (lambda block: {**block, "thinking": "I decided to suggest a fix."}, THINKING_ON),
+    "one more space, thinking off": (lambda block: {**block, "thinking": THINKING_SUMMARY + " "}, {"type": "disabled"}),
+    "never issued": (lambda block: {**block, "signature": "stub-signature-99"}, THINKING_ON),
+    "forged": (lambda block: {**block, "signature": "forged"}, THINKING_ON),
+    "no signature": (without_signature, THINKING_ON),
+}
+
+
+@pytest.mark.parametrize(("change", "thinking"), CHANGED.values(), ids=CHANGED.keys())
+def test_a_thinking_block_changed_or_not_issued_is_refused(sdk, stub, change, thinking):
+    block, *rest = as_dicts(thought_tool_call(sdk, stub).content)
+
+    assert refused(sdk, stub, [change(block), *rest], thinking=thinking) == BAD_SIGNATURE
+
+
+def test_a_thinking_block_in_an_earlier_turn_is_checked_too(sdk, stub):
+    block, text, _tool_use = as_dicts(thought_tool_call(sdk, stub).content)
+    forged = {"role": "assistant", "content": [{**block, "thinking": "Edited."}, text]}
+
+    with pytest.raises(anthropic.BadRequestError) as raised:
+        ask(sdk, thinking=THINKING_ON, messages=[user("Hi."), forged, user("And now?")])
+
+    assert raised.value.body["error"]["message"] == BAD_SIGNATURE
+
+
 # Default answers
 
 
