@@ -15,6 +15,7 @@ from django.conf import settings
 from redis.exceptions import RedisError
 
 from assistant.models import Message
+from assistant.serializers import MessageSerializer, ProposalSerializer
 from assistant.turn import reply_fail_if_stale
 from flowpilot.channel import as_sse as sse
 from flowpilot.channel import catch_up_and_follow
@@ -24,8 +25,6 @@ DATABASE_POLL_SECONDS = 1.0
 
 
 def _finished(reply: Message) -> Iterator[bytes]:
-    from assistant.serializers import MessageSerializer, ProposalSerializer
-
     if reply.text:
         yield sse("delta", {"text": reply.text})
     if reply.state == Message.State.FAILED:

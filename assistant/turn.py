@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from assistant import prompts
 from assistant.models import Message, Proposal, cache_read_share
+from assistant.serializers import MessageSerializer, ProposalSerializer
 from assistant.tools import TOOLS_BY_NAME, tool_definitions, validate_payload
 from flowpilot.channel import channel
 from flowpilot.errors import InvalidInput
@@ -146,8 +147,6 @@ def _complete(reply: Message, answer: llm.ModelReply, templates: dict) -> Messag
 
 
 def _announce_done(stream: str, reply: Message, proposals: list[Proposal]) -> None:
-    from assistant.serializers import MessageSerializer, ProposalSerializer
-
     for proposal in proposals:
         channel().publish(stream, "proposal", ProposalSerializer(proposal).data)
     message = Message.objects.prefetch_related("proposals").get(pk=reply.pk)
