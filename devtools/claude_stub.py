@@ -14,8 +14,9 @@ kind. It behaves the way the real service does where FlowPilot must cope with it
   with `retry-after`). A request the real API would refuse (roles out of turn, a `tool_use` left
   unanswered, a tool without a schema, more than four cache breakpoints, an empty text block) gets its
   400 `invalid_request_error`, before any scripted reply is taken. So does what the API refuses of thinking
-  sent back: a `thinking` block whose signature this stub did not issue with that very text (forged, edited,
-  or from another stub), and, unless thinking is disabled, a request continuing a tool-use turn (its last
+  sent back: a `thinking` block whose signature this stub did not issue with that very text (forged or
+  edited; the record is this process's, so a restarted stub refuses the blocks its predecessor issued, which the
+  real API would not), and, unless thinking is disabled, a request continuing a tool-use turn (its last
   message answers the last assistant message's `tool_use` with `tool_result` blocks) whose last assistant
   message does not start with its `thinking` (or `redacted_thinking`) block, unless the stub had answered
   that message without thinking (adaptive thinking skipped it).
@@ -227,14 +228,14 @@ class ClaudeStub:
     def __exit__(self, *exc) -> None:
         self.stop()
 
-    def _answer(self, body: dict) -> Answer:
+    def _answer(self, body: dict, *, number: int) -> Answer:
+        """`number`: the request's own count, taken as it was recorded (ids and signatures are unique by it)."""
         problem = request_problem(body) or self._thinking_problem(body)
         if problem:
             return Answer(400, invalid_request(problem))
         with self._lock:
             reply = self.replies.popleft() if self.replies else {}
             usage = self._cache_usage(body)
-            number = len(self.requests)
         delay = reply.get("delay", self.delay_seconds)
         if "status" in reply:
             error = reply.get("body", {"type": "error", "error": {"type": "api_error"}})
@@ -398,11 +399,12 @@ class ClaudeStub:
                 with stub._lock:
                     record["headers"] = {name.lower(): value for name, value in self.headers.items()}
                     stub.requests.append(record)
+                    number = len(stub.requests)
                 if self.path.split("?")[0] != "/v1/messages":
                     return self._send(404, {"type": "error", "error": {"type": "not_found_error"}})
                 if not isinstance(body, dict):
                     return self._send(400, invalid_request("The request body is not a JSON object"))
-                answer = stub._answer(body)
+                answer = stub._answer(body, number=number)
                 time.sleep(answer.delay)
                 if answer.generated and body.get("stream"):
                     return self._stream(answer, record)

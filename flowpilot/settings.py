@@ -219,6 +219,8 @@ FLOWPILOT_PREPARE_DELAY_SECONDS = env_float("FLOWPILOT_PREPARE_DELAY_SECONDS", 3
 FLOWPILOT_PREPARE_DRAFTS = env_bool("FLOWPILOT_PREPARE_DRAFTS", default=True)  # the deployment's switch; accounts too
 # How often a post's card in the page asks for its status: the fallback when the handoff's pushed end does not come.
 FLOWPILOT_HANDOFF_POLL_SECONDS = env_int("FLOWPILOT_HANDOFF_POLL_SECONDS", 1)
+if FLOWPILOT_HANDOFF_POLL_SECONDS < 1:  # htmx reads "every 0s" as no poll at all: a card whose push is lost would spin
+    raise ImproperlyConfigured("FLOWPILOT_HANDOFF_POLL_SECONDS must be 1 or more.")
 # How long a preview request waits for a draft another request is generating before answering 202.
 FLOWPILOT_PREVIEW_WAIT_SECONDS = env_float("FLOWPILOT_PREVIEW_WAIT_SECONDS", 3.0)
 

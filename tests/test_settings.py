@@ -91,6 +91,7 @@ def test_the_broker_may_be_redis_or_rabbitmq():
         ("DATABASE_URL", "oracle://db/x", "DATABASE_URL must start with"),
         ("REDIS_URL", "localhost", "REDIS_URL must be a redis://"),
         ("DEBUG", "perhaps", "DEBUG='perhaps' is not a boolean"),
+        ("FLOWPILOT_HANDOFF_POLL_SECONDS", "0", "FLOWPILOT_HANDOFF_POLL_SECONDS must be 1 or more"),
     ],
 )
 def test_a_bad_value_stops_start_up_with_a_clear_message(variable, value, message):

@@ -26,6 +26,7 @@ def worker_env():
 
 
 def test_a_worker_posts_and_verifies_the_status(celery_worker, bob_api, session_a, psa_connected, simulator):
+    simulator.set_faults(latency_ms=300)  # the post takes over a second: it cannot have ended when the answer is read
     queued = queue(bob_api, session_a)
 
     handoff = wait_until_finished(bob_api, queued["id"])
