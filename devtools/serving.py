@@ -18,9 +18,24 @@ class ServedSimulator:
     _server: ThreadingHTTPServer | None = None
     _thread: threading.Thread | None = None
 
+    ROUTES: list  # (compiled path pattern, route name, allowed methods)
+    TRAILING_SLASH_OK = True  # "/tickets/1/" routes as "/tickets/1"
+
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
+
+    def _route(self, path: str):
+        """(route name, allowed methods, the path's integer ids) for a request path; "unknown" for none."""
+        path = path.rstrip("/") if self.TRAILING_SLASH_OK else path
+        for pattern, route, methods in self.ROUTES:
+            if match := pattern.fullmatch(path):
+                return route, methods, [int(value) for value in match.groups()]
+        return "unknown", None, []
+
+    def _count(self, method: str, route: str) -> None:  # under the lock
+        key = f"{method} {route}"
+        self._requests[key] = self._requests.get(key, 0) + 1
 
     def bind(self) -> None:
         """Open the listening socket (OSError if the port is taken); `self.port` becomes the real port."""

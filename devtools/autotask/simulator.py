@@ -164,6 +164,7 @@ class AutotaskSimulator(ServedSimulator):
 
     handler_class = _Handler
     thread_name = "autotask-simulator"
+    TRAILING_SLASH_OK = False  # Autotask routes its paths exactly
 
     def __init__(
         self,
@@ -355,16 +356,6 @@ class AutotaskSimulator(ServedSimulator):
             if self._zone_move["after_calls"] <= 0:
                 self.zone = NEXT_ZONE if self.zone != NEXT_ZONE else FIRST_ZONE
                 self._zone_move = None
-
-    def _route(self, path: str):
-        for pattern, route, methods in self.ROUTES:
-            if match := pattern.fullmatch(path):
-                return route, methods, [int(value) for value in match.groups()]
-        return "unknown", None, []
-
-    def _count(self, method: str, route: str) -> None:  # under the lock
-        key = f"{method} {route}"
-        self._requests[key] = self._requests.get(key, 0) + 1
 
     def _authenticate(self, request: Request) -> None:
         headers = request.headers

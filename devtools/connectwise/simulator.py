@@ -324,16 +324,6 @@ class ConnectWiseSimulator(ServedSimulator):
                 self._move_codebase(move["codebase"])
                 self._faults.codebase_move = None
 
-    def _route(self, path: str):
-        for pattern, route, methods in self.ROUTES:
-            if match := pattern.fullmatch(path.rstrip("/")):
-                return route, methods, [int(value) for value in match.groups()]
-        return "unknown", None, []
-
-    def _count(self, method: str, route: str) -> None:  # under the lock
-        key = f"{method} {route}"
-        self._requests[key] = self._requests.get(key, 0) + 1
-
     def _authenticate(self, headers: Message) -> None:
         scheme, _, encoded = (headers.get("Authorization") or "").partition(" ")
         try:

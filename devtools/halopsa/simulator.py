@@ -340,16 +340,6 @@ class HaloSimulator(ServedSimulator):
         if expires is None:
             raise _HaloError(401, None, {"WWW-Authenticate": 'Bearer error="invalid_token"'})
 
-    def _route(self, path: str):
-        for pattern, route, methods in self.ROUTES:
-            if match := pattern.fullmatch(path.rstrip("/")):
-                return route, methods, [int(value) for value in match.groups()]
-        return "unknown", None, []
-
-    def _count(self, method: str, route: str) -> None:  # under the lock
-        key = f"{method} {route}"
-        self._requests[key] = self._requests.get(key, 0) + 1
-
     # API routes; each runs under the lock
 
     def _agent_me(self, request: Request) -> Reply:
